@@ -1,0 +1,1 @@
+"""Restore: a service-restoration record and dashboard."""

@@ -1,0 +1,252 @@
+"""Who and what the record is about: users, branches, systems, incidents, workarounds.
+
+Each write checks permission, validates, and runs in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from restore.access import ROLES, Action, Actor, require
+from restore.records import (
+    MAX_NOTE,
+    NotFound,
+    ValidationError,
+    find_branch,
+    find_target,
+)
+from restore.store import (
+    PROJECT_ROOT,
+    Store,
+    branch_systems,
+    branches,
+    incidents,
+    systems,
+    users,
+)
+
+DATA_DIR = PROJECT_ROOT / "data"
+# Local administration (init, seed, `user add` on the server's own shell).
+SYSTEM = Actor("system", "hq-it", None, "Restore set-up")
+_HASHER = PasswordHasher()
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+MIN_PASSWORD = 8
+
+
+# --- users -------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def password_matches(stored_hash: str | None, password: str) -> bool:
+    try:
+        return bool(stored_hash) and _HASHER.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def add_user(
+    store: Store,
+    actor: Actor,
+    *,
+    username: str,
+    role: str,
+    branch: str | None = None,
+    display_name: str | None = None,
+    password: str | None = None,
+) -> int:
+    """Create a user; chairs need a branch. Raises ValidationError, writing nothing."""
+    require(actor, Action.MANAGE)
+    problems = []
+    if not _USERNAME.match(username or ""):
+        problems.append(
+            f"username {username!r} must be 2-80 lower-case letters, digits, '.', '_' or '-'"
+        )
+    if role not in ROLES:
+        problems.append(f"unknown role {role!r}; roles are: {', '.join(ROLES)}")
+    if role == "chair" and not branch:
+        problems.append("a chair needs --branch")
+    if password is not None and len(password) < MIN_PASSWORD:
+        problems.append(f"password must be at least {MIN_PASSWORD} characters")
+    if problems:
+        raise ValidationError("; ".join(problems))
+    with store.write() as conn:
+        branch_id = find_branch(conn, branch)["id"] if branch else None
+        if conn.execute(select(users.c.id).where(users.c.username == username)).first():
+            raise ValidationError(f"user {username!r} already exists")
+        return conn.execute(
+            insert(users).values(
+                username=username,
+                display_name=(display_name or username).strip()[:200],
+                role=role,
+                branch_id=branch_id,
+                password_hash=hash_password(password) if password else None,
+                active=True,
+            )
+        ).inserted_primary_key[0]
+
+
+def actor_for(store: Store, username: str) -> Actor:
+    """The acting user as the database has them now (role and branch re-read every time)."""
+    with store.read() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+    if row is None or not row["active"]:
+        raise NotFound(f"unknown or inactive user {username!r}")
+    return Actor(row["username"], row["role"], row["branch_id"], row["display_name"])
+
+
+# --- branches, systems, incidents --------------------------------------------
+
+
+def _attach_systems(conn: Connection, branch_ids: list[int], system_ids: list[int]) -> None:
+    """Give each branch each system, skipping pairs it already has."""
+    have = set(conn.execute(select(branch_systems.c.branch_id, branch_systems.c.system_id)).all())
+    rows = [
+        {"branch_id": b, "system_id": s}
+        for b in branch_ids
+        for s in system_ids
+        if (b, s) not in have
+    ]
+    if rows:
+        conn.execute(insert(branch_systems), rows)
+
+
+def add_branch(
+    store: Store,
+    actor: Actor,
+    *,
+    name: str,
+    slug: str,
+    region: str,
+    is_hq: bool = False,
+) -> int:
+    """Add a branch with every system in the catalogue."""
+    require(actor, Action.MANAGE)
+    name, region = (name or "").strip(), (region or "").strip()
+    problems = []
+    if not name or len(name) > 100:
+        problems.append("branch name must be 1-100 characters")
+    if not _SLUG.match(slug or ""):
+        problems.append(f"slug {slug!r} must be lower-case letters, digits and '-'")
+    if not region:
+        problems.append("region is required")
+    if problems:
+        raise ValidationError("; ".join(problems))
+    with store.write() as conn:
+        clash = conn.execute(
+            select(branches.c.name).where(
+                (func.lower(branches.c.name) == name.lower()) | (branches.c.slug == slug)
+            )
+        ).first()
+        if clash:
+            raise ValidationError(f"a branch named {clash.name!r} already has that name or slug")
+        new_id = conn.execute(
+            insert(branches).values(name=name, slug=slug, region=region, is_hq=is_hq)
+        ).inserted_primary_key[0]
+        _attach_systems(conn, [new_id], list(conn.execute(select(systems.c.id)).scalars()))
+        return new_id
+
+
+def add_system(store: Store, actor: Actor, *, key: str, name: str) -> int:
+    """Add a system type (e.g. phones) to the catalogue and to every branch."""
+    require(actor, Action.MANAGE)
+    if not _SLUG.match(key or ""):
+        raise ValidationError(f"system key {key!r} must be lower-case letters, digits and '-'")
+    if not (name or "").strip():
+        raise ValidationError("system name is required")
+    with store.write() as conn:
+        if conn.execute(select(systems.c.id).where(systems.c.key == key)).first():
+            raise ValidationError(f"system {key!r} already exists")
+        new_id = conn.execute(
+            insert(systems).values(key=key, name=name.strip())
+        ).inserted_primary_key[0]
+        _attach_systems(conn, list(conn.execute(select(branches.c.id)).scalars()), [new_id])
+        return new_id
+
+
+def add_incident(
+    store: Store,
+    actor: Actor,
+    *,
+    name: str,
+    started_at: datetime,
+    target_date: date | None = None,
+    description: str = "",
+) -> int:
+    require(actor, Action.MANAGE)
+    if not (name or "").strip():
+        raise ValidationError("incident name is required")
+    if target_date is not None and target_date < started_at.date():
+        raise ValidationError("restoration target date is before the incident started")
+    with store.write() as conn:
+        if conn.execute(select(incidents.c.id).where(incidents.c.name == name.strip())).first():
+            raise ValidationError(f"incident {name!r} already exists")
+        return conn.execute(
+            insert(incidents).values(
+                name=name.strip(),
+                started_at=started_at,
+                target_date=target_date,
+                description=description or "",
+            )
+        ).inserted_primary_key[0]
+
+
+def set_workaround(store: Store, actor: Actor, *, branch: str, system: str, text: str) -> None:
+    """Set the public workaround members see (empty clears it). HQ IT or the branch's chair."""
+    if len(text or "") > MAX_NOTE:
+        raise ValidationError(f"workaround is longer than {MAX_NOTE} characters")
+    with store.write() as conn:
+        target = find_target(conn, branch, system)
+        require(actor, Action.RECORD_STATUS, branch_id=target.branch_id)
+        conn.execute(
+            update(branch_systems)
+            .where(branch_systems.c.id == target.id)
+            .values(workaround=(text or "").strip() or None)
+        )
+
+
+# --- reference data ----------------------------------------------------------
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def seed_reference(store: Store, data_dir: Path = DATA_DIR) -> tuple[int, int]:
+    """Load data/branches.csv and data/systems.csv; adds what is missing, changes nothing else.
+
+    Returns (branches added, systems added).
+    """
+    branch_rows = _read_csv(data_dir / "branches.csv")
+    system_rows = _read_csv(data_dir / "systems.csv")
+    with store.write() as conn:
+        have_b = set(conn.execute(select(branches.c.slug)).scalars())
+        new_b = [
+            {**r, "is_hq": r["is_hq"].strip().lower() == "true"}
+            for r in branch_rows
+            if r["slug"] not in have_b
+        ]
+        have_s = set(conn.execute(select(systems.c.key)).scalars())
+        new_s = [r for r in system_rows if r["key"] not in have_s]
+        if new_b:
+            conn.execute(insert(branches), new_b)
+        if new_s:
+            conn.execute(insert(systems), new_s)
+        _attach_systems(
+            conn,
+            list(conn.execute(select(branches.c.id)).scalars()),
+            list(conn.execute(select(systems.c.id)).scalars()),
+        )
+    return len(new_b), len(new_s)

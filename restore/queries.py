@@ -1,0 +1,320 @@
+"""Read models derived from the event log, as pandas DataFrames.
+
+The heavy lifting is SQL: the current board is a join on each system's
+newest-event pointer; the board "as of" T picks each system's newest event up
+to T through the (branch_system_id, effective_at, id) index; progress counts are
+aggregated per hour in SQL from state *changes* only. Python sees results sized
+by branches x systems or by hours, never the whole log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import and_, case, func, literal_column, select
+from sqlalchemy.sql import Select
+
+from restore.domain import STATE_IDS, Band, band_of, label_of
+from restore.store import (
+    Store,
+    branch_systems,
+    branches,
+    events,
+    incidents,
+    now_utc,
+    systems,
+)
+from restore.timefmt import LONDON
+
+STALE_AFTER = timedelta(hours=48)
+BOARD_COLUMNS = [
+    "branch", "slug", "region", "is_hq", "system", "system_name", "state", "label", "band",
+    "since", "at", "eta", "note", "updated_by", "source", "event_id", "workaround",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrow any query to regions or system keys (empty: everything)."""
+
+    regions: tuple[str, ...] = ()
+    systems: tuple[str, ...] = ()
+
+    def apply(self, q: Select) -> Select:
+        if self.regions:
+            q = q.where(branches.c.region.in_(self.regions))
+        if self.systems:
+            q = q.where(systems.c.key.in_(self.systems))
+        return q
+
+
+NO_FILTER = Filters()
+
+
+def _scope(q: Select) -> Select:
+    return q.join(branches, branches.c.id == branch_systems.c.branch_id).join(
+        systems, systems.c.id == branch_systems.c.system_id
+    )
+
+
+def _board_select(last_id, since) -> Select:
+    """Every branch system with the event `last_id` points at (outer join: may have none)."""
+    return _scope(
+        select(
+            branches.c.name.label("branch"),
+            branches.c.slug,
+            branches.c.region,
+            branches.c.is_hq,
+            systems.c.key.label("system"),
+            systems.c.name.label("system_name"),
+            events.c.state,
+            since.label("since"),
+            events.c.effective_at.label("at"),
+            events.c.eta,
+            events.c.note,
+            events.c.actor.label("updated_by"),
+            events.c.source,
+            events.c.id.label("event_id"),
+            branch_systems.c.workaround,
+        )
+        .select_from(branch_systems)
+        .outerjoin(events, events.c.id == last_id)
+    ).order_by(branches.c.is_hq.desc(), branches.c.name, systems.c.id)
+
+
+def _as_of_pointers(as_of: datetime):
+    """Correlated subqueries: newest event at or before `as_of`, and when its state began."""
+    e = events.alias("e")
+    last_id = (
+        select(e.c.id)
+        .where(e.c.branch_system_id == branch_systems.c.id, e.c.effective_at <= as_of)
+        .order_by(e.c.effective_at.desc(), e.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    d = events.alias("d")
+    s = events.alias("s")
+    last_other = (
+        select(func.max(d.c.id))
+        .where(d.c.branch_system_id == events.c.branch_system_id, d.c.id < events.c.id)
+        .where(d.c.state != events.c.state)
+        .scalar_subquery()
+    )
+    since = (
+        select(func.min(s.c.effective_at))
+        .where(s.c.branch_system_id == events.c.branch_system_id, s.c.id <= events.c.id)
+        .where(s.c.id > func.coalesce(last_other, 0))
+        .scalar_subquery()
+    )
+    return last_id, since
+
+
+def _frame(rows, now: datetime) -> pd.DataFrame:
+    df = pd.DataFrame([dict(r) for r in rows], columns=BOARD_COLUMNS)
+    df["label"] = df["state"].map(lambda s: label_of(s) if isinstance(s, str) else "No report")
+    df["band"] = df["state"].map(lambda s: band_of(s).value if isinstance(s, str) else "unknown")
+    df["note"] = df["note"].fillna("")
+    df["updated_by"] = df["updated_by"].fillna("")
+    df["workaround"] = df["workaround"].fillna("")
+    for col in ("since", "at"):
+        df[col] = pd.to_datetime(df[col], utc=True)
+    df.attrs["as_of"] = now
+    return df
+
+
+def board(
+    store: Store, filters: Filters = NO_FILTER, *, now: datetime | None = None
+) -> pd.DataFrame:
+    """Every branch system now: state, since when, expected date, last note, by whom."""
+    q = filters.apply(_board_select(branch_systems.c.last_event_id, branch_systems.c.since))
+    with store.read() as conn:
+        rows = conn.execute(q).mappings().all()
+    return _frame(rows, now or now_utc())
+
+
+def board_as_of(store: Store, as_of: datetime, filters: Filters = NO_FILTER) -> pd.DataFrame:
+    """The board as it stood at `as_of` (aware), replayed from the event log."""
+    last_id, since = _as_of_pointers(as_of)
+    q = filters.apply(_board_select(last_id, since))
+    with store.read() as conn:
+        rows = conn.execute(q).mappings().all()
+    return _frame(rows, as_of)
+
+
+# --- progress over time ------------------------------------------------------
+
+
+def _hour_bucket(dialect: str, col):
+    if dialect == "sqlite":
+        return func.strftime("%Y-%m-%d %H:00:00", col)
+    return func.date_trunc("hour", col.op("AT TIME ZONE")(literal_column("'UTC'")))
+
+
+def _changes(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
+    """Per UTC hour: how many systems entered each state from which previous state."""
+    prev = func.lag(events.c.state).over(
+        partition_by=events.c.branch_system_id, order_by=events.c.id
+    )
+    inner = filters.apply(
+        _scope(
+            select(
+                _hour_bucket(store.dialect, events.c.effective_at).label("hour"),
+                events.c.state,
+                prev.label("prev"),
+            )
+            .select_from(events)
+            .join(branch_systems, branch_systems.c.id == events.c.branch_system_id)
+            .where(events.c.effective_at <= until)
+        )
+    ).subquery()
+    q = (
+        select(inner.c.hour, inner.c.state, inner.c.prev, func.count().label("n"))
+        .where((inner.c.prev.is_(None)) | (inner.c.prev != inner.c.state))
+        .group_by(inner.c.hour, inner.c.state, inner.c.prev)
+    )
+    with store.read() as conn:
+        df = pd.DataFrame(conn.execute(q).all(), columns=["hour", "state", "prev", "n"])
+    df["hour"] = pd.to_datetime(df["hour"], utc=True)
+    return df
+
+
+def progress(
+    store: Store,
+    filters: Filters = NO_FILTER,
+    *,
+    until: datetime | None = None,
+    freq: str = "D",
+) -> pd.DataFrame:
+    """Systems in each state over time, one row per hour ("h") or London day ("D").
+
+    Each row counts states at the *end* of its period; the index is London time
+    (the period's end for hours, the date for days). Band totals are added as
+    columns named after the bands. Empty log: an empty frame with those columns.
+    """
+    until = until or now_utc()
+    changes = _changes(store, filters, until)
+    cols = list(STATE_IDS) + [b.value for b in Band]
+    if changes.empty:
+        return pd.DataFrame(columns=cols, dtype="int64")
+    plus = changes.pivot_table(index="hour", columns="state", values="n", aggfunc="sum")
+    minus = changes.dropna(subset=["prev"]).pivot_table(
+        index="hour", columns="prev", values="n", aggfunc="sum"
+    )
+    delta = plus.sub(minus, fill_value=0).reindex(columns=list(STATE_IDS)).fillna(0)
+    end = pd.Timestamp(until).floor("h")
+    hours = pd.date_range(delta.index.min(), max(end, delta.index.max()), freq="h")
+    counts = delta.reindex(hours, fill_value=0).cumsum().astype("int64")
+    counts.index = (counts.index + pd.Timedelta(hours=1)).tz_convert(LONDON)
+    if freq.upper() == "D":
+        counts = counts.resample("D").last().ffill().astype("int64")
+        counts.index = counts.index.date
+    for band in Band:
+        counts[band.value] = counts[[s for s in STATE_IDS if band_of(s) is band]].sum(axis=1)
+    counts.index.name = "time"
+    return counts[cols]
+
+
+# --- durations, staleness, overdue -------------------------------------------
+
+
+def _in_service_flag(col):
+    in_service = [s for s in STATE_IDS if band_of(s) is Band.IN]
+    return case((col.in_(in_service), 1), else_=0)
+
+
+def durations(store: Store, filters: Filters = NO_FILTER) -> pd.DataFrame:
+    """Each outage episode of each branch system: went down, came back (NaT if not yet), days.
+
+    An episode starts when a system leaves service (or is first reported out of
+    it) and ends at its next return to service (restored or degraded).
+    """
+    flag = _in_service_flag(events.c.state)
+    prev_flag = func.lag(flag).over(partition_by=events.c.branch_system_id, order_by=events.c.id)
+    inner = filters.apply(
+        _scope(
+            select(
+                branches.c.name.label("branch"),
+                systems.c.key.label("system"),
+                events.c.branch_system_id.label("bs"),
+                events.c.effective_at.label("at"),
+                flag.label("up"),
+                prev_flag.label("was_up"),
+            )
+            .select_from(events)
+            .join(branch_systems, branch_systems.c.id == events.c.branch_system_id)
+        )
+    ).subquery()
+    q = (
+        select(inner)
+        .where(and_(inner.c.was_up.is_(None), inner.c.up == 0) | (inner.c.up != inner.c.was_up))
+        .order_by(inner.c.bs, inner.c.at)
+    )
+    with store.read() as conn:
+        flips = pd.DataFrame(conn.execute(q).mappings().all(), columns=list(inner.c.keys()))
+    return _pair_episodes(flips)
+
+
+def _pair_episodes(flips: pd.DataFrame) -> pd.DataFrame:
+    out = []
+    for _, grp in flips.groupby("bs", sort=False):
+        down = None
+        for r in grp.itertuples():
+            if r.up == 0 and down is None:
+                down = r
+            elif r.up == 1 and down is not None:
+                out.append((down.branch, down.system, down.at, r.at))
+                down = None
+        if down is not None:
+            out.append((down.branch, down.system, down.at, None))
+    df = pd.DataFrame(out, columns=["branch", "system", "down_at", "restored_at"])
+    df["down_at"] = pd.to_datetime(df["down_at"], utc=True)
+    df["restored_at"] = pd.to_datetime(df["restored_at"], utc=True)
+    df["days"] = (df["restored_at"] - df["down_at"]).dt.total_seconds() / 86400
+    return df
+
+
+def stale(board_df: pd.DataFrame, now: datetime, after: timedelta = STALE_AFTER) -> pd.DataFrame:
+    """Branches not all in service whose newest update is older than `after` (48 h)."""
+    cols = [
+        "branch",
+        "region",
+        "last_update",
+        "hours_quiet",
+        "not_in_service",
+        "last_by",
+    ]
+    reported = board_df.dropna(subset=["state"])
+    if reported.empty:
+        return pd.DataFrame(columns=cols)
+    newest = reported.sort_values("at").groupby("branch").tail(1).set_index("branch")
+    g = reported.groupby("branch")
+    df = pd.DataFrame(
+        {
+            "region": g["region"].first(),
+            "last_update": g["at"].max(),
+            "not_in_service": g["band"].apply(lambda b: int((b != Band.IN.value).sum())),
+            "last_by": newest["updated_by"],
+        }
+    )
+    df["hours_quiet"] = ((pd.Timestamp(now) - df["last_update"]).dt.total_seconds() / 3600).round(1)
+    df = df[(df["not_in_service"] > 0) & (df["last_update"] < pd.Timestamp(now) - after)]
+    return df.reset_index()[cols].sort_values("hours_quiet", ascending=False, ignore_index=True)
+
+
+def overdue(board_df: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """Systems not in service whose expected restoration date (London) has passed."""
+    today = pd.Timestamp(now).tz_convert(LONDON).date()
+    df = board_df[(board_df["band"].isin([Band.OUT.value, Band.RECOVERING.value]))]
+    df = df[df["eta"].notna() & (df["eta"] < today)].copy()
+    df["days_overdue"] = [(today - d).days for d in df["eta"]]
+    return df.sort_values("days_overdue", ascending=False, ignore_index=True)
+
+
+def incidents_frame(store: Store) -> pd.DataFrame:
+    with store.read() as conn:
+        rows = conn.execute(select(incidents).order_by(incidents.c.started_at)).mappings().all()
+    df = pd.DataFrame([dict(r) for r in rows], columns=list(incidents.c.keys()))
+    df["started_at"] = pd.to_datetime(df["started_at"], utc=True)
+    return df

@@ -1,0 +1,238 @@
+"""The shared database: tables, engine, transactions.
+
+One append-only `events` table is the record; `branch_systems.last_event_id`
+points at each system's newest event and is moved in the same transaction as
+the append, so the board is one join and never a scan of the log.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.types import TypeDecorator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'restore.db'}"
+SQLITE_BUSY_MS = 60_000
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware datetimes stored as UTC; SQLite's naive values come back as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware time")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+branches = Table(
+    "branches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("slug", String(60), nullable=False, unique=True),
+    Column("region", String(60), nullable=False),
+    Column("is_hq", Boolean, nullable=False, default=False),
+)
+
+systems = Table(
+    "systems",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(40), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+)
+
+branch_systems = Table(
+    "branch_systems",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("system_id", ForeignKey("systems.id"), nullable=False),
+    Column("workaround", Text),
+    # Current-state pointers, moved in the same transaction as each append.
+    Column("last_event_id", EventId),
+    Column("since", UTCDateTime),
+    UniqueConstraint("branch_id", "system_id"),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("target_date", Date),
+    Column("description", Text, nullable=False, default=""),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(80), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("branch_id", ForeignKey("branches.id")),
+    Column("password_hash", String(200)),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("branch_system_id", ForeignKey("branch_systems.id"), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("effective_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    # Usernames, not foreign keys: an imported log keeps who said it.
+    Column("actor", String(80), nullable=False),
+    Column("entered_by", String(80), nullable=False),
+    Column("source", String(10), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("eta", Date),
+    Column("incident_id", ForeignKey("incidents.id")),
+    Column("override_reason", Text),
+    Index("ix_events_bs_effective", "branch_system_id", "effective_at", "id"),
+    Index("ix_events_effective", "effective_at"),
+)
+
+SOURCES = ("web", "cli", "import", "phone")
+
+
+def database_url() -> str:
+    return os.environ.get("RESTORE_DATABASE_URL") or DEFAULT_URL
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """WAL, a busy timeout and explicit BEGINs, so writers queue instead of failing."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # A write takes the lock at BEGIN: a deferred transaction that upgrades
+        # later can fail with "database is locked" instead of waiting.
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
+        _sqlite_setup(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    """The database and how to talk to it: short read and write transactions."""
+
+    def __init__(self, url: str | None = None, engine: Engine | None = None):
+        self.engine = engine or make_engine(url)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One transaction: commits if the block returns, rolls back if it raises."""
+        with self.engine.connect() as conn:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    def lock_branch_systems(self, conn: Connection, ids: list[int]) -> None:
+        """Serialise writers per branch system (SQLite's BEGIN IMMEDIATE already locks all)."""
+        if self.dialect == "sqlite" or not ids:
+            return
+        conn.execute(
+            select(branch_systems.c.id)
+            .where(branch_systems.c.id.in_(sorted(set(ids))))
+            .order_by(branch_systems.c.id)
+            .with_for_update()
+        ).all()
+
+    def data_version(self) -> tuple[int, int]:
+        """A cheap key that changes with every write in any process."""
+        with self.read() as conn:
+            row = conn.execute(
+                select(
+                    func.coalesce(func.max(events.c.id), 0),
+                    select(func.count()).select_from(users).scalar_subquery()
+                    + select(func.count()).select_from(branch_systems).scalar_subquery(),
+                )
+            ).one()
+        return int(row[0]), int(row[1])
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def ping(store: Store) -> None:
+    with store.read() as conn:
+        conn.execute(text("SELECT 1"))
