@@ -97,7 +97,7 @@ def label_of(state: str) -> str:
 def legal_next_states(current: str | None) -> list[str]:
     """States a system in `current` may be recorded in next, in table order (check-in first)."""
     allowed = TRANSITIONS[current]
-    nxt = [s for s in STATE_IDS if s in allowed]
+    nxt = [s for s in STATE_IDS if s in allowed and s != current]
     return ([current] if current else []) + nxt
 
 

@@ -100,12 +100,14 @@ def _as_of_pointers(as_of: datetime):
         select(func.max(d.c.id))
         .where(d.c.branch_system_id == events.c.branch_system_id, d.c.id < events.c.id)
         .where(d.c.state != events.c.state)
+        .correlate(events)
         .scalar_subquery()
     )
     since = (
         select(func.min(s.c.effective_at))
         .where(s.c.branch_system_id == events.c.branch_system_id, s.c.id <= events.c.id)
         .where(s.c.id > func.coalesce(last_other, 0))
+        .correlate(events)
         .scalar_subquery()
     )
     return last_id, since

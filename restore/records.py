@@ -304,19 +304,13 @@ def record_status(
     the conflict check, for the CLI). Raises NotFound, PermissionDenied,
     ConflictError, RuleError or ValidationError, and then writes nothing.
     """
-    now = now or now_utc()
-    change = Change(
-        state=state,
-        at=at or now,
-        note=note or "",
-        eta=eta,
-        reason=reason,
-        source=source,
-    )
     with store.write() as conn:
         target = find_target(conn, branch, system)
         require(actor, Action.RECORD_STATUS, branch_id=target.branch_id)
         store.lock_branch_systems(conn, [target.id])
+        # The clock is read under the lock, so "now" is never before a rival's commit.
+        now = now or now_utc()
+        change = Change(state, at or now, note or "", eta, reason, source)
         load_last(conn, target)
         check_conflict(target, seen_event_id)
         row = validate(actor, target, change, now)

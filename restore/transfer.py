@@ -135,16 +135,23 @@ def parse_csv(text: str, now) -> tuple[list[Row], list[str]]:
     return rows, errors
 
 
+def _name_key(row: Row) -> tuple[str, str]:
+    return row.branch.strip().lower(), row.system.strip().lower()
+
+
 def _targets(conn: Connection, rows: list[Row], errors: list[str]) -> dict[tuple, Target]:
+    """Resolve names once; rows naming one system by name and by slug share one Target."""
     found: dict[tuple, Target] = {}
+    by_id: dict[int, Target] = {}
     for row in rows:
-        key = (row.branch.strip().lower(), row.system.strip().lower())
-        if key in found:
+        if _name_key(row) in found:
             continue
         try:
-            found[key] = find_target(conn, row.branch, row.system)
+            target = find_target(conn, row.branch, row.system)
         except RestoreError as e:
             errors.append(f"line {row.line}: {e}")
+            continue
+        found[_name_key(row)] = by_id.setdefault(target.id, target)
     return found
 
 
@@ -160,12 +167,13 @@ def import_csv(store: Store, actor: Actor, data: bytes, *, now=None, dry_run: bo
     rows, errors = parse_csv(decode(data), now)
     with store.write() as conn:
         targets = _targets(conn, rows, errors)
-        store.lock_branch_systems(conn, [t.id for t in targets.values()])
-        for target in targets.values():
+        unique = {t.id: t for t in targets.values()}
+        store.lock_branch_systems(conn, list(unique))
+        for target in unique.values():
             load_last(conn, target)
         batch = _validate_rows(conn, actor, rows, targets, errors, now)
         if errors:
-            raise ImportRefused(errors)
+            raise ImportRefused(sorted(errors, key=lambda e: int(e.split(":")[0][5:])))
         if not dry_run:
             append(conn, batch)
     return len(batch)
@@ -175,7 +183,7 @@ def _validate_rows(conn, actor, rows, targets, errors, now) -> list:
     """Validate rows in order against in-memory targets that advance as rows pass."""
     batch = []
     for row in rows:
-        target = targets.get((row.branch.strip().lower(), row.system.strip().lower()))
+        target = targets.get(_name_key(row))
         if target is None or row.change is None:
             continue
         try:

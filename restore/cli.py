@@ -1,0 +1,215 @@
+"""`python -m restore ...`: a thin command line over the core.
+
+User errors print one line, `error: ...`, on stderr and exit 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.exc import OperationalError
+
+from restore import queries, schema
+from restore.demo import default_start, seed_demo
+from restore.directory import SYSTEM, actor_for, add_user, seed_reference
+from restore.domain import STATE_IDS, RestoreError
+from restore.records import record_status
+from restore.store import Store, database_url
+from restore.timefmt import TimeFormatError, iso, parse_date, parse_time, show
+from restore.transfer import export_rows, import_csv, to_csv, to_json
+
+BOARD_FIELDS = [
+    "branch", "region", "system", "state", "label", "since", "eta", "note", "updated_by", "at",
+]  # fmt: skip
+
+
+class CliError(Exception):
+    """A problem with how the command was used."""
+
+
+def _store() -> Store:
+    store = Store(database_url())
+    if not schema.is_current(store):
+        raise CliError("the database schema is missing or old; run `python -m restore init` first")
+    return store
+
+
+def cmd_init(args) -> str:
+    return f"schema at revision {schema.upgrade(Store(database_url()))} ({database_url()})"
+
+
+def cmd_seed(args) -> str:
+    store = _store()
+    added_b, added_s = seed_reference(store)
+    msg = f"reference data: {added_b} branches and {added_s} systems added"
+    if args.demo:
+        start = parse_date(args.start) if args.start else default_start()
+        count = seed_demo(store, start=start, force=args.force)
+        msg += f"; demo story from {start}: {count} events"
+    return msg
+
+
+def _password(args) -> str | None:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Again: "):
+            raise CliError("the two passwords differ")
+        return first
+    return None
+
+
+def cmd_user_add(args) -> str:
+    store = _store()
+    password = _password(args)
+    add_user(
+        store, SYSTEM, username=args.name, role=args.role, branch=args.branch,
+        display_name=args.display_name, password=password,
+    )  # fmt: skip
+    return f"user {args.name} added ({args.role})" + ("" if password else "; no password set")
+
+
+def cmd_status_set(args) -> str:
+    store = _store()
+    event_id = record_status(
+        store,
+        actor_for(store, args.as_user),
+        branch=args.branch,
+        system=args.system,
+        state=args.state,
+        note=args.note or "",
+        eta=parse_date(args.eta) if args.eta else None,
+        at=parse_time(args.at) if args.at else None,
+        reason=args.reason,
+        source="phone" if args.phone else "cli",
+    )
+    return f"recorded event {event_id}: {args.branch} {args.system} -> {args.state}"
+
+
+def cmd_import(args) -> str:
+    store = _store()
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(f"no such file: {path}")
+    count = import_csv(
+        store, actor_for(store, args.as_user), path.read_bytes(), dry_run=args.dry_run
+    )
+    return f"{'checked' if args.dry_run else 'imported'} {count} rows from {path}"
+
+
+def _emit(text: str, output: str | None) -> str | None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        return f"wrote {output}"
+    sys.stdout.write(text)
+    return None
+
+
+def cmd_export(args) -> str | None:
+    rows = export_rows(_store(), SYSTEM)
+    return _emit(to_json(rows) if args.format == "json" else to_csv(rows), args.output)
+
+
+def board_records(df: pd.DataFrame) -> list[dict]:
+    out = df[BOARD_FIELDS].copy()
+    for col in ("since", "at"):
+        out[col] = [iso(t) if pd.notna(t) else "" for t in out[col]]
+    out["eta"] = [d.isoformat() if pd.notna(d) else "" for d in out["eta"]]
+    out["state"] = out["state"].fillna("")
+    return out.to_dict(orient="records")
+
+
+def cmd_board(args) -> str | None:
+    store = _store()
+    df = queries.board_as_of(store, parse_time(args.as_of)) if args.as_of else queries.board(store)
+    rows = board_records(df)
+    if args.format == "json":
+        return _emit(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", args.output)
+    frame = pd.DataFrame(rows, columns=BOARD_FIELDS)
+    if args.format == "csv":
+        return _emit(frame.to_csv(index=False), args.output)
+    shown = df[["branch", "system", "state", "since", "eta", "updated_by", "note"]].copy()
+    shown["since"] = [show(t) if pd.notna(t) else "" for t in shown["since"]]
+    shown["eta"] = shown["eta"].fillna("")
+    shown["state"] = shown["state"].fillna("(no report)")
+    shown["note"] = shown["note"].str.slice(0, 40).str.replace("\n", " ")
+    return _emit(shown.to_string(index=False) + "\n", args.output)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m restore",
+        description="Restore: record and report branch systems' outage and recovery. "
+        "The database is RESTORE_DATABASE_URL (default: SQLite data/restore.db).",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable, help_: str, parent=sub) -> argparse.ArgumentParser:
+        cmd = parent.add_parser(name, help=help_, description=help_)
+        cmd.set_defaults(func=func)
+        return cmd
+
+    add("init", cmd_init, "create or upgrade the schema (safe to run again)")
+    seed = add("seed", cmd_seed, "load the reference branches and systems (safe to run again)")
+    seed.add_argument("--demo", action="store_true", help="also load demo users and the demo story")
+    seed.add_argument("--start", help="day 0 of the demo story (default: eight weeks ago)")
+    seed.add_argument("--force", action="store_true", help="add the demo even if events exist")
+
+    user = sub.add_parser("user", help="manage users", description="manage users")
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="COMMAND")
+    ua = add("add", cmd_user_add, "add a user", user_sub)
+    ua.add_argument("name", help="username (lower case)")
+    ua.add_argument("--role", required=True, choices=["hq-it", "chair", "leadership"])
+    ua.add_argument("--branch", help="the chair's branch (name or slug)")
+    ua.add_argument("--display-name", help="name shown in the log (default: the username)")
+    ua.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
+    status = sub.add_parser("status", help="record status", description="record status")
+    status_sub = status.add_subparsers(dest="status_command", required=True, metavar="COMMAND")
+    ss = add("set", cmd_status_set, "record one branch system's status", status_sub)
+    ss.add_argument("--as", dest="as_user", required=True, help="acting username")
+    ss.add_argument("--branch", required=True, help="branch name or slug")
+    ss.add_argument("--system", required=True, help="system key, e.g. website, hub, email")
+    ss.add_argument("--state", required=True, help=f"one of: {', '.join(STATE_IDS)}")
+    ss.add_argument("--note", help="note (at most 2,000 characters)")
+    ss.add_argument("--eta", help="expected restoration date, YYYY-MM-DD")
+    ss.add_argument("--at", help="effective time, ISO 8601 (default now; no offset = London)")
+    ss.add_argument("--reason", help="HQ IT: reason for overriding the transition rules")
+    ss.add_argument("--phone", action="store_true", help="HQ IT: recorded after a phone call")
+
+    imp = add("import", cmd_import, "import status rows from CSV (all rows or none)")
+    imp.add_argument("file", help="CSV with columns branch,system,state,at,note,eta")
+    imp.add_argument("--as", dest="as_user", required=True, help="acting username (HQ IT)")
+    imp.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+
+    exp = add("export", cmd_export, "export the whole event log")
+    exp.add_argument("--format", choices=["csv", "json"], default="csv")
+    exp.add_argument("--output", help="file to write (default: stdout)")
+
+    brd = add("board", cmd_board, "show every branch system's current (or past) status")
+    brd.add_argument("--as-of", help="replay the board as it stood at this time")
+    brd.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    brd.add_argument("--output", help="file to write (default: stdout)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        message = args.func(args)
+    except (RestoreError, CliError, TimeFormatError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OperationalError as e:
+        print(f"error: cannot use the database {database_url()}: {e.orig}", file=sys.stderr)
+        return 2
+    if message:
+        print(message, file=sys.stderr if args.command in ("export", "board") else sys.stdout)
+    return 0

@@ -1,0 +1,1 @@
+"""The only Streamlit code: session helpers, cached reads and pages."""

@@ -1,0 +1,57 @@
+"""Who may do what: the role x action matrix is the specification."""
+
+import pytest
+
+from restore.access import ANONYMOUS, Action, Actor, PermissionDenied, can, require
+
+IT = Actor("it", "hq-it")
+CHAIR = Actor("wm", "chair", branch_id=7)
+LEAD = Actor("boss", "leadership")
+A = Action
+
+MATRIX = [
+    # HQ IT may do everything
+    *[(IT, action, None, True) for action in Action],
+    (IT, A.RECORD_STATUS, 3, True),
+    # a chair records for their own branch only, and nothing else
+    (CHAIR, A.RECORD_STATUS, 7, True),
+    (CHAIR, A.RECORD_STATUS, 8, False),
+    (CHAIR, A.RECORD_STATUS, None, False),
+    (CHAIR, A.READ_BOARD, None, True),
+    (CHAIR, A.READ_NOTES, None, True),
+    (CHAIR, A.RECORD_ON_BEHALF, 7, False),
+    (CHAIR, A.OVERRIDE, 7, False),
+    (CHAIR, A.IMPORT, None, False),
+    (CHAIR, A.EXPORT, None, False),
+    (CHAIR, A.MANAGE, None, False),
+    (CHAIR, A.PUBLISH_BRIEFING, None, False),
+    # leadership reads (and publishes briefings) but never records
+    (LEAD, A.READ_BOARD, None, True),
+    (LEAD, A.READ_NOTES, None, True),
+    (LEAD, A.EXPORT, None, True),
+    (LEAD, A.PUBLISH_BRIEFING, None, True),
+    (LEAD, A.RECORD_STATUS, 7, False),
+    (LEAD, A.RECORD_ON_BEHALF, None, False),
+    (LEAD, A.OVERRIDE, None, False),
+    (LEAD, A.IMPORT, None, False),
+    (LEAD, A.MANAGE, None, False),
+    # anonymous members see the public board only
+    (ANONYMOUS, A.READ_BOARD, None, True),
+    *[(ANONYMOUS, action, 7, False) for action in Action if action is not A.READ_BOARD],
+    # a user with an unknown role gets nothing
+    (Actor("x", "admin"), A.READ_BOARD, None, False),
+]
+
+
+@pytest.mark.parametrize(("actor", "action", "branch_id", "allowed"), MATRIX)
+def test_role_action_matrix(actor, action, branch_id, allowed):
+    assert can(actor, action, branch_id=branch_id) is allowed
+
+
+def test_require_names_who_and_what():
+    with pytest.raises(PermissionDenied, match=r"^boss \(Leadership\) may not record status$"):
+        require(LEAD, A.RECORD_STATUS, branch_id=7)
+    with pytest.raises(PermissionDenied, match="only for their own branch"):
+        require(CHAIR, A.RECORD_STATUS, branch_id=8)
+    with pytest.raises(PermissionDenied, match="^anonymous"):
+        require(ANONYMOUS, A.EXPORT)

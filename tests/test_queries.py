@@ -1,0 +1,136 @@
+"""Board, board as of a past moment, progress, durations, staleness and overdue dates."""
+
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+from conftest import NOW
+
+from restore import queries
+from restore.queries import Filters
+from restore.records import record_status
+
+T0 = NOW - timedelta(days=10, hours=4)  # 08:00 UTC (and London) on 22 March
+
+
+def at(days: float):
+    return T0 + timedelta(days=days)
+
+
+@pytest.fixture
+def story(fresh_store, people):
+    """West Midlands email: down day 0, back day 4 (verified), lost again day 6; Kent hub down day 1."""
+    it, wm = people["it"], people["wm"]
+
+    def rec(actor, branch, system, state, day, **kw):
+        record_status(
+            fresh_store, actor, branch=branch, system=system, state=state, at=at(day), now=NOW, **kw
+        )
+
+    rec(wm, "west-midlands", "email", "operational", 0)
+    rec(wm, "west-midlands", "email", "outage", 0.5, eta=at(3).date())
+    rec(wm, "west-midlands", "email", "investigating", 1)
+    rec(wm, "west-midlands", "email", "investigating", 2, note="check-in")
+    rec(wm, "west-midlands", "email", "verifying", 3.5)
+    rec(it, "west-midlands", "email", "restored", 4, note="verified")
+    rec(wm, "west-midlands", "email", "contained", 6, note="re-infected")
+    rec(it, "kent", "hub", "outage", 1, eta=at(5).date())
+    return fresh_store
+
+
+def row(board, branch, system):
+    return board[(board["slug"] == branch) & (board["system"] == system)].iloc[0]
+
+
+def test_board_lists_every_branch_system_with_its_latest_event(story):
+    board = queries.board(story, now=NOW)
+    assert len(board) == 44 * 3
+    wm = row(board, "west-midlands", "email")
+    assert (wm["state"], wm["note"], wm["updated_by"]) == ("contained", "re-infected", "wm")
+    assert wm["since"] == pd.Timestamp(at(6))
+    unreported = row(board, "essex", "hub")
+    assert pd.isna(unreported["state"]) and unreported["label"] == "No report"
+
+
+@pytest.mark.parametrize(
+    ("day", "state", "since_day", "eta"),
+    [
+        (-1, None, None, None),
+        (0.7, "outage", 0.5, date(2026, 3, 25)),
+        (2.5, "investigating", 1, date(2026, 3, 25)),  # the check-in keeps `since`
+        (4, "restored", 4, None),  # an event at exactly T counts
+        (10, "contained", 6, None),
+    ],
+)
+def test_board_as_of_replays_the_log(story, day, state, since_day, eta):
+    past = row(queries.board_as_of(story, at(day)), "west-midlands", "email")
+    assert (past["state"] if pd.notna(past["state"]) else None) == state
+    assert (past["since"] if pd.notna(past["since"]) else None) == (
+        pd.Timestamp(at(since_day)) if since_day is not None else None
+    )
+    assert (past["eta"] if pd.notna(past["eta"]) else None) == eta
+
+
+def test_board_as_of_now_equals_the_current_board(story):
+    cols = ["branch", "system", "state", "since", "at", "eta", "note", "updated_by"]
+    assert queries.board_as_of(story, NOW)[cols].equals(queries.board(story)[cols])
+
+
+def test_filters_narrow_the_board(story):
+    board = queries.board(story, Filters(regions=("West Midlands",), systems=("email",)))
+    assert set(board["branch"]) == {"Staffordshire", "Warwickshire", "West Mercia", "West Midlands"}
+    assert set(board["system"]) == {"email"}
+
+
+def test_progress_counts_states_and_bands_per_day(story):
+    p = queries.progress(story, until=NOW, freq="D")
+    day = {d: p.loc[at(d).date()] for d in (0, 1, 3, 4, 6)}
+    assert day[0]["outage"] == 1 and day[0]["operational"] == 0  # operational, then outage that day
+    assert (day[1]["investigating"], day[1]["outage"]) == (1, 1)
+    assert day[3]["recovering"] == 1 and day[3]["out of service"] == 1
+    assert (day[4]["restored"], day[4]["in service"]) == (1, 1)
+    assert (day[6]["contained"], day[6]["out of service"]) == (1, 2)
+    assert (p[["out of service", "recovering", "in service"]].sum(axis=1) <= 2).all()
+    assert p.index[-1] == NOW.date()
+
+
+def test_progress_per_hour_counts_at_the_end_of_each_hour(story):
+    p = queries.progress(story, until=NOW, freq="h")
+    before = p[p.index <= pd.Timestamp(at(0.5))]
+    assert before["outage"].max() == 0 and before["operational"].iloc[-1] == 1
+    assert p["outage"][p.index > pd.Timestamp(at(0.5))].iloc[0] == 1
+
+
+def test_progress_of_an_empty_log_is_empty(fresh_store):
+    assert queries.progress(fresh_store, until=NOW).empty
+
+
+def test_progress_obeys_filters(story):
+    p = queries.progress(story, Filters(systems=("hub",)), until=NOW)
+    assert p["outage"].iloc[-1] == 1 and p["contained"].max() == 0
+
+
+def test_durations_pair_each_outage_with_its_return_to_service(story):
+    d = queries.durations(story).sort_values(["branch", "down_at"], ignore_index=True)
+    assert list(zip(d["branch"], d["system"], strict=True)) == [
+        ("Kent", "hub"),
+        ("West Midlands", "email"),
+        ("West Midlands", "email"),
+    ]
+    assert d.loc[1, "days"] == pytest.approx(3.5)
+    assert pd.isna(d.loc[2, "restored_at"]) and pd.isna(d.loc[0, "restored_at"])
+
+
+def test_stale_branches_have_no_update_for_48_hours_while_not_all_in_service(story):
+    board = queries.board(story)
+    assert list(queries.stale(board, at(6) + timedelta(hours=47))["branch"]) == ["Kent"]
+    stale = queries.stale(board, at(8.1))
+    assert list(stale["branch"]) == ["Kent", "West Midlands"]
+    assert stale.loc[0, "hours_quiet"] == pytest.approx((8.1 - 1) * 24)
+
+
+def test_overdue_lists_systems_out_past_their_expected_date(story):
+    board = queries.board(story)
+    assert queries.overdue(board, at(5)).empty  # due today is not overdue
+    late = queries.overdue(board, at(7))
+    assert list(late["branch"]) == ["Kent"] and late.loc[0, "days_overdue"] == 2
