@@ -48,6 +48,8 @@ def cmd_seed(args) -> str:
     store = _store()
     added_b, added_s = seed_reference(store)
     msg = f"reference data: {added_b} branches and {added_s} systems added"
+    if args.demo and args.if_empty and store.data_version()[0]:
+        return msg + "; the database already holds events, so no demo was added"
     if args.demo:
         start = parse_date(args.start) if args.start else default_start()
         count = seed_demo(store, start=start, force=args.force)
@@ -161,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--demo", action="store_true", help="also load demo users and the demo story")
     seed.add_argument("--start", help="day 0 of the demo story (default: eight weeks ago)")
     seed.add_argument("--force", action="store_true", help="add the demo even if events exist")
+    seed.add_argument(
+        "--if-empty", action="store_true", help="skip the demo quietly if events exist"
+    )
 
     user = sub.add_parser("user", help="manage users", description="manage users")
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="COMMAND")

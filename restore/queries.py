@@ -113,7 +113,7 @@ def _as_of_pointers(as_of: datetime):
     return last_id, since
 
 
-def _frame(rows, now: datetime) -> pd.DataFrame:
+def _frame(rows) -> pd.DataFrame:
     df = pd.DataFrame([dict(r) for r in rows], columns=BOARD_COLUMNS)
     df["label"] = df["state"].map(lambda s: label_of(s) if isinstance(s, str) else "No report")
     df["band"] = df["state"].map(lambda s: band_of(s).value if isinstance(s, str) else "unknown")
@@ -122,18 +122,15 @@ def _frame(rows, now: datetime) -> pd.DataFrame:
     df["workaround"] = df["workaround"].fillna("")
     for col in ("since", "at"):
         df[col] = pd.to_datetime(df[col], utc=True)
-    df.attrs["as_of"] = now
     return df
 
 
-def board(
-    store: Store, filters: Filters = NO_FILTER, *, now: datetime | None = None
-) -> pd.DataFrame:
+def board(store: Store, filters: Filters = NO_FILTER) -> pd.DataFrame:
     """Every branch system now: state, since when, expected date, last note, by whom."""
     q = filters.apply(_board_select(branch_systems.c.last_event_id, branch_systems.c.since))
     with store.read() as conn:
         rows = conn.execute(q).mappings().all()
-    return _frame(rows, now or now_utc())
+    return _frame(rows)
 
 
 def board_as_of(store: Store, as_of: datetime, filters: Filters = NO_FILTER) -> pd.DataFrame:
@@ -142,7 +139,7 @@ def board_as_of(store: Store, as_of: datetime, filters: Filters = NO_FILTER) -> 
     q = filters.apply(_board_select(last_id, since))
     with store.read() as conn:
         rows = conn.execute(q).mappings().all()
-    return _frame(rows, as_of)
+    return _frame(rows)
 
 
 # --- progress over time ------------------------------------------------------

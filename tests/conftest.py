@@ -1,4 +1,4 @@
-"""Fixtures named for what they give: a migrated database on SQLite and PostgreSQL, users, snapshots."""
+"""Fixtures named for what they give: migrated databases on both backends, users, snapshots."""
 
 from __future__ import annotations
 

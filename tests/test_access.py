@@ -53,5 +53,5 @@ def test_require_names_who_and_what():
         require(LEAD, A.RECORD_STATUS, branch_id=7)
     with pytest.raises(PermissionDenied, match="only for their own branch"):
         require(CHAIR, A.RECORD_STATUS, branch_id=8)
-    with pytest.raises(PermissionDenied, match="^anonymous"):
+    with pytest.raises(PermissionDenied, match=r"^anonymous"):
         require(ANONYMOUS, A.EXPORT)

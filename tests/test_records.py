@@ -1,4 +1,4 @@
-"""Validated status writes on both databases: who may, what is legal, and nothing written on error."""
+"""Status writes on both databases: who may, what is legal, nothing written on error."""
 
 from datetime import date, timedelta
 
