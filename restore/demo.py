@@ -42,6 +42,7 @@ LAGGING = {"kent", "merseyside", "north-wales", "humberside"}
 QUIET = {"gwent", "norfolk", "merseyside"}  # stop reporting for days at a time
 REINFECTED = "lancashire"
 HQ_USER = "hq.it"
+HQ_INCIDENT, BRANCH_INCIDENT = "HQ malware attack", "Branch network attack"
 
 NOTES = {
     "outage": [
@@ -214,6 +215,9 @@ def build_story(slugs: list[str], keys: list[str], day0: datetime, now: datetime
             )
             if slug == REINFECTED:
                 _reinfect(story, slug, key, end)
+    for row in story.rows:  # tag each event with the attack it belongs to
+        attack = HQ_INCIDENT if row["branch"] == "hq" else BRANCH_INCIDENT
+        row["incident"] = attack if row["at"] >= day0.isoformat() else ""
     story.rows.sort(key=lambda r: r["at"])
     return story.rows
 
@@ -322,9 +326,9 @@ def _demo_incidents(store: Store, day0: datetime) -> None:
     with store.read() as conn:
         have = set(conn.execute(select(incidents.c.name)).scalars())
     for name, start, text in (
-        ("HQ malware attack", day0, "Malware on the HQ network in Leatherhead."),
+        (HQ_INCIDENT, day0, "Malware on the HQ network in Leatherhead."),
         (
-            "Branch network attack",
+            BRANCH_INCIDENT,
             day0 + timedelta(days=12) - timedelta(hours=12),
             "Spread to branch networks; all branches disconnected.",
         ),

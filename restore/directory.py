@@ -65,6 +65,7 @@ def add_user(
     branch: str | None = None,
     display_name: str | None = None,
     password: str | None = None,
+    email: str | None = None,
 ) -> int:
     """Create a user; chairs need a branch. Raises ValidationError, writing nothing."""
     require(actor, Action.MANAGE)
@@ -93,6 +94,8 @@ def add_user(
                 branch_id=branch_id,
                 password_hash=hash_password(password) if password else None,
                 active=True,
+                email=(email or "").strip().lower() or None,
+                failed_logins=0,
             )
         ).inserted_primary_key[0]
 

@@ -37,16 +37,24 @@ BOARD_COLUMNS = [
 
 @dataclass(frozen=True)
 class Filters:
-    """Narrow any query to regions or system keys (empty: everything)."""
+    """Narrow any query to regions, system keys, or the systems one incident touched."""
 
     regions: tuple[str, ...] = ()
     systems: tuple[str, ...] = ()
+    incident: str | None = None
 
     def apply(self, q: Select) -> Select:
         if self.regions:
             q = q.where(branches.c.region.in_(self.regions))
         if self.systems:
             q = q.where(systems.c.key.in_(self.systems))
+        if self.incident:
+            touched = (
+                select(events.c.branch_system_id)
+                .join(incidents, incidents.c.id == events.c.incident_id)
+                .where(incidents.c.name == self.incident)
+            )
+            q = q.where(branch_systems.c.id.in_(touched))
         return q
 
 

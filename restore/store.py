@@ -117,6 +117,29 @@ users = Table(
     Column("branch_id", ForeignKey("branches.id")),
     Column("password_hash", String(200)),
     Column("active", Boolean, nullable=False, default=True),
+    Column("email", String(200), unique=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", UTCDateTime),
+)
+
+# Signed-in browser sessions: the cookie holds a random token, the table its hash.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+# Settings the deployment generates once, such as the cookie-signing key.
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(60), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 events = Table(
