@@ -58,6 +58,20 @@ _GRANTS: dict[str | None, frozenset[Action]] = {
 }
 
 
+# Pages of the dashboard and the roles that see them (None: anonymous members).
+PAGES: dict[str, frozenset[str | None]] = {
+    "overview": frozenset({"hq-it", "leadership"}),
+    "my_branch": frozenset({"hq-it", "chair"}),
+    "follow_up": frozenset({"hq-it"}),
+    "admin": frozenset({"hq-it"}),
+    "public": frozenset({"hq-it", "chair", "leadership", None}),
+}
+
+
+def may_see(actor: Actor, page: str) -> bool:
+    return actor.role in PAGES.get(page, frozenset())
+
+
 class PermissionDenied(RestoreError):
     """The acting user may not do this. Nothing was written."""
 

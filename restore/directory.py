@@ -28,6 +28,7 @@ from restore.store import (
     Store,
     branch_systems,
     branches,
+    bump_revision,
     incidents,
     systems,
     users,
@@ -83,6 +84,7 @@ def add_user(
     if problems:
         raise ValidationError("; ".join(problems))
     with store.write() as conn:
+        bump_revision(conn)
         branch_id = find_branch(conn, branch)["id"] if branch else None
         if conn.execute(select(users.c.id).where(users.c.username == username)).first():
             raise ValidationError(f"user {username!r} already exists")
@@ -147,6 +149,7 @@ def add_branch(
     if problems:
         raise ValidationError("; ".join(problems))
     with store.write() as conn:
+        bump_revision(conn)
         clash = conn.execute(
             select(branches.c.name).where(
                 (func.lower(branches.c.name) == name.lower()) | (branches.c.slug == slug)
@@ -169,6 +172,7 @@ def add_system(store: Store, actor: Actor, *, key: str, name: str) -> int:
     if not (name or "").strip():
         raise ValidationError("system name is required")
     with store.write() as conn:
+        bump_revision(conn)
         if conn.execute(select(systems.c.id).where(systems.c.key == key)).first():
             raise ValidationError(f"system {key!r} already exists")
         new_id = conn.execute(
@@ -193,6 +197,7 @@ def add_incident(
     if target_date is not None and target_date < started_at.date():
         raise ValidationError("restoration target date is before the incident started")
     with store.write() as conn:
+        bump_revision(conn)
         if conn.execute(select(incidents.c.id).where(incidents.c.name == name.strip())).first():
             raise ValidationError(f"incident {name!r} already exists")
         return conn.execute(
@@ -210,6 +215,7 @@ def set_workaround(store: Store, actor: Actor, *, branch: str, system: str, text
     if len(text or "") > MAX_NOTE:
         raise ValidationError(f"workaround is longer than {MAX_NOTE} characters")
     with store.write() as conn:
+        bump_revision(conn)
         target = find_target(conn, branch, system)
         require(actor, Action.RECORD_STATUS, branch_id=target.branch_id)
         conn.execute(
@@ -235,6 +241,7 @@ def seed_reference(store: Store, data_dir: Path = DATA_DIR) -> tuple[int, int]:
     branch_rows = _read_csv(data_dir / "branches.csv")
     system_rows = _read_csv(data_dir / "systems.csv")
     with store.write() as conn:
+        bump_revision(conn)
         have_b = set(conn.execute(select(branches.c.slug)).scalars())
         new_b = [
             {**r, "is_hq": r["is_hq"].strip().lower() == "true"}

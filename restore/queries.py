@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal_column, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.sql import Select
 
 from restore.domain import STATE_IDS, Band, band_of, label_of
@@ -61,7 +61,7 @@ class Filters:
 NO_FILTER = Filters()
 
 
-def _scope(q: Select) -> Select:
+def scope(q: Select) -> Select:
     return q.join(branches, branches.c.id == branch_systems.c.branch_id).join(
         systems, systems.c.id == branch_systems.c.system_id
     )
@@ -69,7 +69,7 @@ def _scope(q: Select) -> Select:
 
 def _board_select(last_id, since) -> Select:
     """Every branch system with the event `last_id` points at (outer join: may have none)."""
-    return _scope(
+    return scope(
         select(
             branches.c.name.label("branch"),
             branches.c.slug,
@@ -153,7 +153,7 @@ def board_as_of(store: Store, as_of: datetime, filters: Filters = NO_FILTER) -> 
 # --- progress over time ------------------------------------------------------
 
 
-def _hour_bucket(dialect: str, col):
+def hour_bucket(dialect: str, col):
     if dialect == "sqlite":
         return func.strftime("%Y-%m-%d %H:00:00", col)
     return func.date_trunc("hour", col.op("AT TIME ZONE")(literal_column("'UTC'")))
@@ -165,9 +165,9 @@ def _changes(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
         partition_by=events.c.branch_system_id, order_by=events.c.id
     )
     inner = filters.apply(
-        _scope(
+        scope(
             select(
-                _hour_bucket(store.dialect, events.c.effective_at).label("hour"),
+                hour_bucket(store.dialect, events.c.effective_at).label("hour"),
                 events.c.state,
                 prev.label("prev"),
             )
@@ -223,63 +223,7 @@ def progress(
     return counts[cols]
 
 
-# --- durations, staleness, overdue -------------------------------------------
-
-
-def _in_service_flag(col):
-    in_service = [s for s in STATE_IDS if band_of(s) is Band.IN]
-    return case((col.in_(in_service), 1), else_=0)
-
-
-def durations(store: Store, filters: Filters = NO_FILTER) -> pd.DataFrame:
-    """Each outage episode of each branch system: went down, came back (NaT if not yet), days.
-
-    An episode starts when a system leaves service (or is first reported out of
-    it) and ends at its next return to service (restored or degraded).
-    """
-    flag = _in_service_flag(events.c.state)
-    prev_flag = func.lag(flag).over(partition_by=events.c.branch_system_id, order_by=events.c.id)
-    inner = filters.apply(
-        _scope(
-            select(
-                branches.c.name.label("branch"),
-                systems.c.key.label("system"),
-                events.c.branch_system_id.label("bs"),
-                events.c.effective_at.label("at"),
-                flag.label("up"),
-                prev_flag.label("was_up"),
-            )
-            .select_from(events)
-            .join(branch_systems, branch_systems.c.id == events.c.branch_system_id)
-        )
-    ).subquery()
-    q = (
-        select(inner)
-        .where(and_(inner.c.was_up.is_(None), inner.c.up == 0) | (inner.c.up != inner.c.was_up))
-        .order_by(inner.c.bs, inner.c.at)
-    )
-    with store.read() as conn:
-        flips = pd.DataFrame(conn.execute(q).mappings().all(), columns=list(inner.c.keys()))
-    return _pair_episodes(flips)
-
-
-def _pair_episodes(flips: pd.DataFrame) -> pd.DataFrame:
-    out = []
-    for _, grp in flips.groupby("bs", sort=False):
-        down = None
-        for r in grp.itertuples():
-            if r.up == 0 and down is None:
-                down = r
-            elif r.up == 1 and down is not None:
-                out.append((down.branch, down.system, down.at, r.at))
-                down = None
-        if down is not None:
-            out.append((down.branch, down.system, down.at, None))
-    df = pd.DataFrame(out, columns=["branch", "system", "down_at", "restored_at"])
-    df["down_at"] = pd.to_datetime(df["down_at"], utc=True)
-    df["restored_at"] = pd.to_datetime(df["restored_at"], utc=True)
-    df["days"] = (df["restored_at"] - df["down_at"]).dt.total_seconds() / 86400
-    return df
+# --- staleness, overdue -------------------------------------------------------
 
 
 def stale(board_df: pd.DataFrame, now: datetime, after: timedelta = STALE_AFTER) -> pd.DataFrame:

@@ -27,11 +27,14 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    cast,
     create_engine,
     event,
     func,
+    insert,
     select,
     text,
+    update,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import TypeDecorator
@@ -237,19 +240,25 @@ class Store:
         ).all()
 
     def data_version(self) -> tuple[int, int]:
-        """A cheap key that changes with every write in any process."""
+        """A cheap key that changes with every write in any process: (newest event, revision)."""
+        revision = select(settings.c.value).where(settings.c.key == "revision").scalar_subquery()
         with self.read() as conn:
-            row = conn.execute(
-                select(
-                    func.coalesce(func.max(events.c.id), 0),
-                    select(func.count()).select_from(users).scalar_subquery()
-                    + select(func.count()).select_from(branch_systems).scalar_subquery(),
-                )
-            ).one()
-        return int(row[0]), int(row[1])
+            row = conn.execute(select(func.coalesce(func.max(events.c.id), 0), revision)).one()
+        return int(row[0]), int(row[1] or 0)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def bump_revision(conn: Connection) -> None:
+    """Mark a change outside the event log (users, branches, ...) so caches re-read."""
+    done = conn.execute(
+        update(settings)
+        .where(settings.c.key == "revision")
+        .values(value=cast(cast(settings.c.value, Integer) + 1, String))
+    ).rowcount
+    if not done:
+        conn.execute(insert(settings).values(key="revision", value="1"))
 
 
 def now_utc() -> datetime:

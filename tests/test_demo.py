@@ -7,7 +7,7 @@ import pytest
 from conftest import NOW, snapshot
 from sqlalchemy import select
 
-from restore import queries, schema
+from restore import queries, schema, timelines
 from restore.demo import DEMO_PASSWORDS, build_story, default_start, seed_demo
 from restore.directory import actor_for, password_matches, seed_reference
 from restore.domain import replay
@@ -50,11 +50,11 @@ def test_demo_is_mid_recovery_with_stale_and_overdue_items(demo_store):
     assert not queries.stale(board, NOW).empty
     assert not queries.overdue(board, NOW).empty
     assert (board["state"] == "degraded").any()
-    assert queries.durations(demo_store)["restored_at"].notna().sum() > 50
+    assert timelines.durations(demo_store)["restored_at"].notna().sum() > 50
 
 
 def test_demo_has_a_reinfected_branch_and_slipped_dates(demo_store):
-    d = queries.durations(demo_store)
+    d = timelines.durations(demo_store)
     assert (d.groupby(["branch", "system"]).size() > 1).any()  # lost again after restoration
     rows = export_rows(demo_store, actor_for(demo_store, "hq.it"))
     etas: dict = {}

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from conftest import NOW
 
-from restore import queries
+from restore import queries, timelines
 from restore.queries import Filters
 from restore.records import record_status
 
@@ -111,7 +111,7 @@ def test_progress_obeys_filters(story):
 
 
 def test_durations_pair_each_outage_with_its_return_to_service(story):
-    d = queries.durations(story).sort_values(["branch", "down_at"], ignore_index=True)
+    d = timelines.durations(story).sort_values(["branch", "down_at"], ignore_index=True)
     assert list(zip(d["branch"], d["system"], strict=True)) == [
         ("Kent", "hub"),
         ("West Midlands", "email"),
