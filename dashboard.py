@@ -1,20 +1,55 @@
-"""Restore dashboard: `streamlit run dashboard.py`."""
+"""Restore dashboard: sign-in, then each role's pages (`streamlit run restore/ui/serve.py`).
+
+`streamlit run dashboard.py` works too; sign-in then lasts for the browser tab
+only, since the cookie routes live in restore/ui/serve.py.
+"""
 
 import streamlit as st
 
-from restore.timefmt import show
-from restore.ui import data
+from restore.access import PAGES, may_see
+from restore.ui import data, session
+from restore.ui.views import VIEWS, refusal_page
 
 st.set_page_config(page_title="Restore", page_icon=":material/healing:", layout="wide")
-st.title("Restore: where are we?")
 
 if not data.schema_ready():
     st.error("The database has no schema yet: run `python -m restore init` and `seed`.")
     st.stop()
 
-board = data.board()
-shown = board[["branch", "region", "system_name", "label", "since", "eta", "note", "updated_by"]]
-shown = shown.assign(since=[show(t) if t == t else "" for t in board["since"]])
-in_service = int((board["band"] == "in service").sum())
-st.metric("Systems in service", f"{in_service} of {len(board)}")
-st.dataframe(shown, hide_index=True, width="stretch")
+actor = session.current_actor()
+pages = {
+    name: st.Page(
+        str(VIEWS[name].path), title=VIEWS[name].title, icon=VIEWS[name].icon, url_path=name
+    )
+    if may_see(actor, name)
+    else refusal_page(name)
+    for name in PAGES
+}
+landing = pages[
+    "public" if actor.is_anonymous else "my_branch" if actor.role == "chair" else "overview"
+]
+
+
+def home() -> None:
+    """The root URL: go to this role's first page (every real page keeps its own URL)."""
+    st.switch_page(landing)
+
+
+pages = [st.Page(home, title="Home", default=True, visibility="hidden"), *pages.values()]
+if actor.is_anonymous:
+    pages.append(
+        st.Page(
+            str(VIEWS["sign_in"].path), title="Sign in", icon=":material/login:", url_path="sign_in"
+        )
+    )
+
+with st.sidebar:
+    if actor.is_anonymous:
+        st.caption("Members: the public status page needs no sign-in.")
+    else:
+        st.caption("Signed in as")
+        st.text(session.who(actor))
+        if st.button("Sign out", icon=":material/logout:"):
+            session.do_sign_out()
+
+st.navigation(pages).run()

@@ -161,3 +161,29 @@ def end_session(store: Store, cookie: str | None, *, now: datetime | None = None
             .where(sessions.c.token_hash == _digest(token), sessions.c.revoked_at.is_(None))
             .values(revoked_at=now or now_utc())
         )
+
+
+TICKET_LIFETIME = timedelta(seconds=60)
+
+
+def exchange_ticket(store: Store, ticket: str | None, *, now: datetime | None = None) -> str | None:
+    """Trade a fresh sign-in's one-use ticket for the long-lived session cookie.
+
+    The page hands the browser a ticket in a URL; the cookie route calls this and
+    sets the returned value as an HttpOnly cookie. A ticket older than a minute,
+    used before, or forged returns None.
+    """
+    now = now or now_utc()
+    token, _, signature = (ticket or "").partition(".")
+    if not token or not hmac.compare_digest(signature, _sign(store, token)):
+        return None
+    with store.write() as conn:
+        row = conn.execute(
+            select(sessions.c.id, sessions.c.created_at, users.c.username)
+            .join(users, users.c.id == sessions.c.user_id)
+            .where(sessions.c.token_hash == _digest(token), sessions.c.revoked_at.is_(None))
+        ).first()
+        if row is None or now - row.created_at > TICKET_LIFETIME:
+            return None
+        conn.execute(update(sessions).where(sessions.c.id == row.id).values(revoked_at=now))
+    return start_session(store, row.username, now=now)

@@ -42,7 +42,7 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         font=FONT,
         plot_bgcolor="white",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 1, "xanchor": "right"},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "xanchor": "left"},
         hoverlabel={"align": "left"},
     )
     fig.update_xaxes(showgrid=True, gridcolor="#EEEEEE")
@@ -60,53 +60,83 @@ def _when(value) -> str:
     return value.tz_convert("Europe/London").strftime("%d %b %H:%M") if pd.notna(value) else "-"
 
 
+def _cell_hover(r) -> str:
+    return (
+        f"<b>{html.escape(r.branch)}: {html.escape(r.system_name)}</b><br>{r.label}"
+        f"<br>since {_when(r.since)}<br>expected {r.eta if pd.notna(r.eta) else '-'}"
+        f"<br>{_text(r.note)}"
+    )
+
+
 def status_grid(board: pd.DataFrame) -> go.Figure:
-    """Branches across, systems down; one square per branch system, coloured by state."""
+    """Branches across, systems down; cells coloured by state, named in legend and hover."""
     order = board.sort_values(["is_hq", "region", "branch"], ascending=[False, True, True])
     branches = list(dict.fromkeys(order["branch"]))
     systems = list(dict.fromkeys(board["system_name"]))
-    fig = go.Figure()
-    for state in [*STATE_IDS, None]:
-        part = board[board["state"].isna()] if state is None else board[board["state"] == state]
-        if part.empty:
-            continue
-        hover = [
-            f"<b>{html.escape(r.branch)}: {html.escape(r.system_name)}</b><br>{r.label}"
-            f"<br>since {_when(r.since)}<br>expected {r.eta if pd.notna(r.eta) else '-'}"
-            f"<br>{_text(r.note)}"
-            for r in part.itertuples()
-        ]
-        fig.add_trace(
-            go.Scatter(
-                x=part["branch"],
-                y=part["system_name"],
-                mode="markers",
-                name=STATES[state].label if state else "No report",
-                marker={
-                    "symbol": "square",
-                    "size": 17,
-                    "color": STATE_COLOURS[state],
-                    "line": {"width": 1, "color": "#FFFFFF"},
-                },
-                hovertext=hover,
-                hoverinfo="text",
-            )
+    codes = {s: i for i, s in enumerate([*STATE_IDS, None])}
+    cells = board.assign(code=[codes[s if isinstance(s, str) else None] for s in board["state"]])
+    z = cells.pivot(index="system_name", columns="branch", values="code").reindex(
+        index=systems, columns=branches
+    )
+    hover = (
+        cells.assign(h=[_cell_hover(r) for r in cells.itertuples()])
+        .pivot(index="system_name", columns="branch", values="h")
+        .reindex(index=systems, columns=branches)
+    )
+    n = len(codes)
+    scale = []
+    for state, i in codes.items():  # one flat band of colour per state code
+        scale += [[i / n, STATE_COLOURS[state]], [(i + 1) / n, STATE_COLOURS[state]]]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z.values,
+            x=branches,
+            y=systems,
+            zmin=0,
+            zmax=n,
+            colorscale=scale,
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            hovertext=hover.values,
+            hoverinfo="text",
         )
-    fig.update_xaxes(categoryorder="array", categoryarray=branches, tickangle=-60, showgrid=False)
-    fig.update_yaxes(categoryorder="array", categoryarray=systems[::-1], showgrid=False)
-    _layout(fig, "Status of every branch system", height=170 + 30 * len(systems))
-    fig.update_layout(legend={"y": 1.08, "x": 0, "xanchor": "left"}, margin={"t": 80})
+    )
+    for state in codes:  # legend entries: the heatmap itself has none
+        if state in set(board["state"]) or (state is None and board["state"].isna().any()):
+            fig.add_trace(
+                go.Scatter(
+                    x=[None],
+                    y=[None],
+                    mode="markers",
+                    name=STATES[state].label if state else "No report",
+                    marker={"symbol": "square", "size": 12, "color": STATE_COLOURS[state]},
+                )
+            )
+    fig.update_xaxes(tickangle=-50, showgrid=False)
+    fig.update_yaxes(autorange="reversed", showgrid=False)
+    _layout(fig, "Status of every branch system", height=210 + 34 * len(systems))
+    fig.update_layout(
+        legend={
+            "orientation": "v",
+            "x": 1.01,
+            "y": 1,
+            "xanchor": "left",
+            "yanchor": "top",
+            "font": {"size": 12},
+        }
+    )
     return fig
 
 
 def _mark_incidents(fig: go.Figure, incidents: pd.DataFrame, target: date | None) -> None:
-    for r in incidents.itertuples():
+    for i, r in enumerate(incidents.itertuples()):
         fig.add_vline(
             x=r.started_at.tz_convert("Europe/London").date(), line_dash="dot", line_color="#555555"
         )
         fig.add_annotation(
             x=r.started_at.tz_convert("Europe/London").date(),
-            y=1,
+            y=1 - 0.07 * i,
             yref="paper",
             text=html.escape(r.name),
             showarrow=False,

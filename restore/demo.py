@@ -38,7 +38,7 @@ DEMO_PASSWORDS = {
     ),
 }
 UNAFFECTED = {"city-of-london", "dyfed-powys", "cumbria"}
-LAGGING = {"kent", "merseyside", "north-wales", "humberside"}
+LAGGING = {"kent", "merseyside", "north-wales", "humberside", "west-midlands"}
 QUIET = {"gwent", "norfolk", "merseyside"}  # stop reporting for days at a time
 REINFECTED = "lancashire"
 HQ_USER = "hq.it"

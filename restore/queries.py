@@ -25,6 +25,7 @@ from restore.store import (
     incidents,
     now_utc,
     systems,
+    users,
 )
 from restore.timefmt import LONDON
 
@@ -269,3 +270,56 @@ def incidents_frame(store: Store) -> pd.DataFrame:
     df = pd.DataFrame([dict(r) for r in rows], columns=list(incidents.c.keys()))
     df["started_at"] = pd.to_datetime(df["started_at"], utc=True)
     return df
+
+
+def history(store: Store, branch_id: int) -> pd.DataFrame:
+    """One branch's whole event log, newest first, for its page."""
+    q = (
+        select(
+            events.c.id.label("event_id"),
+            events.c.effective_at.label("at"),
+            systems.c.name.label("system"),
+            events.c.state,
+            events.c.note,
+            events.c.eta,
+            events.c.actor.label("by"),
+            events.c.source,
+            events.c.override_reason.label("reason"),
+        )
+        .join(branch_systems, branch_systems.c.id == events.c.branch_system_id)
+        .join(systems, systems.c.id == branch_systems.c.system_id)
+        .where(branch_systems.c.branch_id == branch_id)
+        .order_by(events.c.id.desc())
+    )
+    with store.read() as conn:
+        df = pd.DataFrame(conn.execute(q).mappings().all(), columns=list(q.selected_columns.keys()))
+    df["at"] = pd.to_datetime(df["at"], utc=True)
+    df["state"] = df["state"].map(label_of)
+    return df
+
+
+def branch_list(store: Store) -> pd.DataFrame:
+    """Every branch: id, name, slug, region, HQ or not."""
+    with store.read() as conn:
+        rows = conn.execute(select(branches).order_by(branches.c.is_hq.desc(), branches.c.name))
+        return pd.DataFrame(rows.mappings().all(), columns=list(branches.c.keys()))
+
+
+def system_list(store: Store) -> pd.DataFrame:
+    with store.read() as conn:
+        rows = conn.execute(select(systems).order_by(systems.c.id)).mappings().all()
+    return pd.DataFrame(rows, columns=list(systems.c.keys()))
+
+
+def user_list(store: Store) -> pd.DataFrame:
+    """Users without their password hashes."""
+    q = (
+        select(
+            users.c.username, users.c.display_name, users.c.role, branches.c.name.label("branch"),
+            users.c.email, users.c.active, users.c.locked_until,
+        )
+        .outerjoin(branches, branches.c.id == users.c.branch_id)
+        .order_by(users.c.role, users.c.username)
+    )  # fmt: skip
+    with store.read() as conn:
+        return pd.DataFrame(conn.execute(q).all(), columns=list(q.selected_columns.keys()))

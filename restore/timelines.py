@@ -127,5 +127,7 @@ def slippage(
     with store.read() as conn:
         df = pd.DataFrame(conn.execute(q).all(), columns=["branch", "system", "at", "from", "to"])
     df["at"] = pd.to_datetime(df["at"], utc=True)
+    for col in ("from", "to"):  # SQLite returns window-function dates as text
+        df[col] = pd.to_datetime(df[col]).dt.date
     df["days"] = [(b - a).days for a, b in zip(df["from"], df["to"], strict=True)]
     return df

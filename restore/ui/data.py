@@ -1,34 +1,60 @@
-"""Cached reads for pages: one engine per process, reads keyed on the data version."""
+"""Cached reads for pages: one engine per process; every read keyed on the data version.
+
+The version (newest event id, revision) changes on every write in any process,
+so a cached frame is never stale, and a page rerun that changed nothing costs
+one tiny query.
+"""
 
 from __future__ import annotations
 
-import pandas as pd
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
 import streamlit as st
 
-from restore import queries, schema
+from restore import queries, schema, timelines
 from restore.store import Store, database_url
+
+READS: dict[str, Callable[..., Any]] = {
+    "board": queries.board,
+    "board_as_of": queries.board_as_of,
+    "progress": queries.progress,
+    "durations": timelines.durations,
+    "segments": timelines.segments,
+    "slippage": timelines.slippage,
+    "incidents": queries.incidents_frame,
+    "history": queries.history,
+    "branches": queries.branch_list,
+    "systems": queries.system_list,
+    "users": queries.user_list,
+}
 
 
 @st.cache_resource(show_spinner=False)
-def get_store(url: str | None = None) -> Store:
-    """One engine (and connection pool) per process and database URL."""
-    return Store(url or database_url())
+def _store(url: str) -> Store:
+    return Store(url)
 
 
 def store() -> Store:
-    return get_store(database_url())
+    """The process-wide store for RESTORE_DATABASE_URL."""
+    return _store(database_url())
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _board(url: str, version: tuple[int, int]) -> pd.DataFrame:
-    return queries.board(get_store(url))
+@st.cache_data(show_spinner=False, max_entries=512)
+def _read(name: str, url: str, version: tuple, args: tuple, kwargs: tuple) -> Any:
+    return READS[name](_store(url), *args, **dict(kwargs))
 
 
-def board() -> pd.DataFrame:
-    """The current board; re-read whenever any process has written since."""
-    s = store()
-    return _board(database_url(), s.data_version())
+def read(name: str, *args, **kwargs) -> Any:
+    """READS[name](store, *args, **kwargs), cached until any process writes."""
+    return _read(name, database_url(), store().data_version(), args, tuple(sorted(kwargs.items())))
 
 
 def schema_ready() -> bool:
     return schema.is_current(store())
+
+
+def minute(t: datetime) -> datetime:
+    """Round down to the minute, so "now" makes a reusable cache key."""
+    return t.replace(second=0, microsecond=0)

@@ -1,0 +1,97 @@
+"""Who is signed in: a session token in session state or in the HttpOnly cookie.
+
+The role and branch are re-read from the database on every run, and a revoked
+or idle session signs the tab out, so a changed role or a sign-out elsewhere
+takes effect at once. No widget uses SESSION_KEY.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import quote
+
+import streamlit as st
+
+from restore.access import ANONYMOUS, ROLES, Actor
+from restore.auth import (
+    COOKIE_NAME,
+    actor_by_email,
+    end_session,
+    resume_session,
+    sign_in,
+    start_session,
+)
+from restore.ui.data import store
+
+SESSION_KEY = "_restore_session"
+
+
+def _cookie_routes() -> bool:
+    """True when served by restore/ui/serve.py, which can set and clear the cookie."""
+    return os.environ.get("RESTORE_COOKIE_ROUTES") == "1"
+
+
+def _redirect(url: str) -> None:
+    """Send the browser to `url` in this tab, the way st.logout does."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    msg = ForwardMsg()
+    msg.auth_redirect.url = url
+    get_script_run_ctx().enqueue(msg)
+
+
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
+
+
+def current_actor() -> Actor:
+    """The signed-in user, or ANONYMOUS."""
+    token = st.session_state.get(SESSION_KEY) or st.context.cookies.get(COOKIE_NAME)
+    actor = resume_session(store(), token) if token else None
+    if actor is None and _oidc_configured() and st.user.is_logged_in:
+        actor = actor_by_email(store(), str(st.user.get("email") or ""))
+        if actor:
+            token = start_session(store(), actor.username)
+    if actor is None:
+        st.session_state.pop(SESSION_KEY, None)
+        return ANONYMOUS
+    st.session_state[SESSION_KEY] = token
+    return actor
+
+
+def do_sign_in(username: str, password: str) -> Actor:
+    """Check the password (raises SignInFailed), open a session, and keep it in a cookie."""
+    actor = sign_in(store(), username, password)
+    ticket = start_session(store(), actor.username)
+    st.session_state[SESSION_KEY] = ticket
+    if _cookie_routes():
+        _redirect(f"/api/session?t={quote(ticket)}")
+    return actor
+
+
+def do_sign_out() -> None:
+    end_session(store(), st.session_state.pop(SESSION_KEY, None))
+    end_session(store(), st.context.cookies.get(COOKIE_NAME))
+    if _oidc_configured() and st.user.is_logged_in:
+        st.logout()
+    if _cookie_routes():
+        _redirect("/api/sign-out")
+    else:
+        st.rerun()
+
+
+def who(actor: Actor) -> str:
+    return f"{actor.display_name or actor.username} ({ROLES.get(actor.role or '', '')})"
+
+
+_MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:~$])")
+
+
+def plain(text: str) -> str:
+    """User text made inert for places that render markdown (headings, labels)."""
+    return _MD.sub(r"\\\1", str(text))

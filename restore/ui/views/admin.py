@@ -1,0 +1,164 @@
+"""Admin for HQ IT: branches, systems, users, incidents, bulk import, export."""
+
+from datetime import datetime, time
+
+import streamlit as st
+
+from restore.access import ROLES
+from restore.directory import add_branch, add_incident, add_system, add_user
+from restore.domain import RestoreError
+from restore.store import now_utc
+from restore.timefmt import LONDON, show
+from restore.transfer import ImportRefused, export_rows, import_csv, parse_csv, to_csv, to_json
+from restore.ui import data, session
+from restore.ui.views import guard
+
+actor = session.current_actor()
+guard(actor, "admin")
+st.title("Admin")
+
+
+def attempt(action, success: str) -> None:
+    """Run one core write; show its refusal as it is, or the success message."""
+    try:
+        action()
+    except RestoreError as e:
+        st.error(str(e), icon=":material/error:")
+    else:
+        st.success(success, icon=":material/check_circle:")
+
+
+tabs = st.tabs(["Branches", "Systems", "Users", "Incidents", "Import", "Export"])
+branches = data.read("branches")
+
+with tabs[0]:
+    with st.form("add_branch", clear_on_submit=True):
+        c1, c2, c3 = st.columns(3)
+        name = c1.text_input("Name")
+        slug = c2.text_input("Short slug", placeholder="e.g. new-branch")
+        region = c3.text_input("Region")
+        if st.form_submit_button("Add branch"):
+            attempt(
+                lambda: add_branch(data.store(), actor, name=name, slug=slug, region=region),
+                f"Added branch {name} with every system.",
+            )
+    st.dataframe(
+        data.read("branches"),
+        hide_index=True,
+        width="stretch",
+        column_order=["name", "slug", "region", "is_hq"],
+    )
+
+with tabs[1]:
+    with st.form("add_system", clear_on_submit=True):
+        c1, c2 = st.columns(2)
+        key = c1.text_input("Key", placeholder="e.g. phones")
+        label = c2.text_input("Name", placeholder="e.g. Phones")
+        if st.form_submit_button("Add system to every branch"):
+            attempt(
+                lambda: add_system(data.store(), actor, key=key, name=label),
+                f"Added {label} to every branch.",
+            )
+    st.dataframe(data.read("systems"), hide_index=True, column_order=["key", "name"])
+
+with tabs[2]:
+    with st.form("add_user", clear_on_submit=True):
+        c1, c2, c3 = st.columns(3)
+        username = c1.text_input("Username")
+        display = c2.text_input("Display name")
+        email = c3.text_input("E-mail (for single sign-on)")
+        c4, c5, c6 = st.columns(3)
+        role = c4.selectbox("Role", list(ROLES), format_func=ROLES.get)
+        branch = c5.selectbox(
+            "Branch (chairs)",
+            [None, *branches["slug"]],
+            format_func=lambda s: "-" if s is None else s,
+        )
+        password = c6.text_input("Password", type="password")
+        if st.form_submit_button("Add user"):
+            attempt(
+                lambda: add_user(
+                    data.store(),
+                    actor,
+                    username=username,
+                    role=role,
+                    branch=branch,
+                    display_name=display,
+                    password=password or None,
+                    email=email or None,
+                ),
+                f"Added user {username}.",
+            )
+    st.dataframe(data.read("users"), hide_index=True, width="stretch")
+
+with tabs[3]:
+    with st.form("add_incident", clear_on_submit=True):
+        c1, c2, c3 = st.columns(3)
+        title = c1.text_input("Name")
+        started = c2.date_input("Started", format="DD/MM/YYYY")
+        target = c3.date_input("Restoration target", value=None, format="DD/MM/YYYY")
+        text = st.text_area("Description")
+        if st.form_submit_button("Add incident"):
+            start = datetime.combine(started, time(0), LONDON)
+            attempt(
+                lambda: add_incident(
+                    data.store(),
+                    actor,
+                    name=title,
+                    started_at=start,
+                    target_date=target,
+                    description=text,
+                ),
+                f"Added incident {title}.",
+            )
+    incidents = data.read("incidents")
+    st.dataframe(
+        incidents.assign(started_at=[show(t) for t in incidents["started_at"]]),
+        hide_index=True,
+        width="stretch",
+        column_order=["name", "started_at", "target_date", "description"],
+    )
+
+with tabs[4]:
+    st.write(
+        "Columns: `branch,system,state,at,note,eta` (and everything an export writes). "
+        "Every row is checked first; then all rows are written, or none."
+    )
+    upload = st.file_uploader("Status CSV", type=["csv"], key="import_file")
+    if upload is not None:
+        raw = upload.getvalue()
+        try:
+            count = import_csv(data.store(), actor, raw, dry_run=True)
+        except ImportRefused as e:
+            st.error(f"Nothing can be imported: {len(e.errors)} problems.", icon=":material/error:")
+            st.dataframe({"problem": e.errors}, hide_index=True, width="stretch")
+        except RestoreError as e:
+            st.error(str(e))
+        else:
+            rows, _ = parse_csv(raw.decode("utf-8-sig"), now_utc())
+            st.write(f"Preview: {count} rows, all valid.")
+            st.dataframe(
+                [
+                    {
+                        "line": r.line,
+                        "branch": r.branch,
+                        "system": r.system,
+                        "state": r.change.state,
+                        "at": show(r.change.at),
+                        "note": r.change.note,
+                        "eta": r.change.eta,
+                    }
+                    for r in rows
+                ],
+                hide_index=True,
+                width="stretch",
+            )
+            if st.button(f"Import {count} rows", type="primary"):
+                attempt(lambda: import_csv(data.store(), actor, raw), f"Imported {count} rows.")
+
+with tabs[5]:
+    rows = export_rows(data.store(), actor)
+    st.write(f"The whole event log: {len(rows)} events.")
+    c1, c2 = st.columns(2)
+    c1.download_button("Download CSV", to_csv(rows), "restore-events.csv", "text/csv")
+    c2.download_button("Download JSON", to_json(rows), "restore-events.json", "application/json")

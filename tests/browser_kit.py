@@ -1,0 +1,105 @@
+"""Start the real app on a free port and drive it with Debian's headless Chromium (Playwright).
+
+Shared by tests/test_browser.py and scripts/screenshots.py.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("RESTORE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(db_url: str):
+    """`streamlit run restore/ui/serve.py` on a free port; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "RESTORE_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", "restore/ui/serve.py",
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited: {proc.stdout.read().decode()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError("streamlit did not become healthy")
+
+
+@contextmanager
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def wait_ready(page, timeout: float = 60_000) -> None:
+    """Wait until the script has finished running and nothing is still loading."""
+    page.wait_for_selector(
+        "[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout
+    )
+    page.wait_for_function("!document.querySelector('[data-testid=stSkeleton]')", timeout=timeout)
+    page.wait_for_timeout(500)
+
+
+def sign_in(page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/sign_in")
+    wait_ready(page)
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/**", timeout=30_000)
+    page.wait_for_function("!location.pathname.startsWith('/sign_in')", timeout=30_000)
+    wait_ready(page)
+
+
+def sign_out(page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_function("!document.cookie.includes('restore_session')")
+    wait_ready(page)
