@@ -51,5 +51,6 @@ with st.sidebar:
         st.text(session.who(actor))
         if st.button("Sign out", icon=":material/logout:"):
             session.do_sign_out()
+            st.switch_page(pages[0])
 
 st.navigation(pages).run()

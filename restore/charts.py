@@ -113,7 +113,9 @@ def status_grid(board: pd.DataFrame) -> go.Figure:
                     marker={"symbol": "square", "size": 12, "color": STATE_COLOURS[state]},
                 )
             )
-    fig.update_xaxes(tickangle=-50, showgrid=False)
+    fig.update_xaxes(
+        tickangle=-50, showgrid=False, tickmode="array", tickvals=branches, tickfont={"size": 11}
+    )
     fig.update_yaxes(autorange="reversed", showgrid=False)
     _layout(fig, "Status of every branch system", height=210 + 34 * len(systems))
     fig.update_layout(
@@ -286,7 +288,7 @@ def timeline_chart(segments: pd.DataFrame) -> go.Figure:
     """Each branch system's outage and recovery as coloured bars on a time axis (a Gantt)."""
     df = segments[segments["state"] != "operational"].copy()
     df["row"] = df["branch"] + " · " + df["system"]
-    rows = list(dict.fromkeys(df.sort_values("start")["row"]))
+    rows = list(dict.fromkeys(df.sort_values(["branch", "system"])["row"]))
     fig = go.Figure()
     for state in STATE_IDS:
         part = df[df["state"] == state]

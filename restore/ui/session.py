@@ -49,9 +49,14 @@ def _oidc_configured() -> bool:
         return False
 
 
+def _browser_cookie() -> str | None:
+    value = st.context.cookies.get(COOKIE_NAME)
+    return value if isinstance(value, str) else None  # AppTest has no real cookies
+
+
 def current_actor() -> Actor:
     """The signed-in user, or ANONYMOUS."""
-    token = st.session_state.get(SESSION_KEY) or st.context.cookies.get(COOKIE_NAME)
+    token = st.session_state.get(SESSION_KEY) or _browser_cookie()
     actor = resume_session(store(), token) if token else None
     if actor is None and _oidc_configured() and st.user.is_logged_in:
         actor = actor_by_email(store(), str(st.user.get("email") or ""))
@@ -75,14 +80,13 @@ def do_sign_in(username: str, password: str) -> Actor:
 
 
 def do_sign_out() -> None:
+    """Revoke the session everywhere and clear the cookie; the caller moves to the home page."""
     end_session(store(), st.session_state.pop(SESSION_KEY, None))
-    end_session(store(), st.context.cookies.get(COOKIE_NAME))
+    end_session(store(), _browser_cookie())
     if _oidc_configured() and st.user.is_logged_in:
         st.logout()
     if _cookie_routes():
         _redirect("/api/sign-out")
-    else:
-        st.rerun()
 
 
 def who(actor: Actor) -> str:

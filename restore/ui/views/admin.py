@@ -52,8 +52,8 @@ with tabs[0]:
 with tabs[1]:
     with st.form("add_system", clear_on_submit=True):
         c1, c2 = st.columns(2)
-        key = c1.text_input("Key", placeholder="e.g. phones")
-        label = c2.text_input("Name", placeholder="e.g. Phones")
+        key = c1.text_input("Key", placeholder="e.g. phones", key="system_key")
+        label = c2.text_input("Name", placeholder="e.g. Phones", key="system_name")
         if st.form_submit_button("Add system to every branch"):
             attempt(
                 lambda: add_system(data.store(), actor, key=key, name=label),

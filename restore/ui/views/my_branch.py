@@ -28,7 +28,10 @@ def pick_branch():
     if actor.role == "chair":
         return branches[branches["id"] == actor.branch_id].iloc[0]
     slugs = list(branches["slug"])
-    wanted = st.query_params.get("branch") or st.session_state.pop("branch_choice", None)
+    # A follow-up click, or a link's ?branch= on first load, preselects; later the widget rules.
+    wanted = st.session_state.pop("branch_choice", None)
+    if "branch_pick" not in st.session_state:
+        wanted = wanted or st.query_params.get("branch")
     if wanted in slugs:
         st.session_state["branch_pick"] = wanted
     names = dict(zip(branches["slug"], branches["name"], strict=True))
