@@ -94,12 +94,18 @@ def sign_in(page, base: str, username: str, password: str) -> None:
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/**", timeout=30_000)
+    deadline = time.monotonic() + 30
+    while not [c for c in page.context.cookies() if c["name"] == "restore_session"]:
+        if time.monotonic() > deadline:
+            raise TimeoutError("no session cookie after signing in")
+        page.wait_for_timeout(100)
     page.wait_for_function("!location.pathname.startsWith('/sign_in')", timeout=30_000)
+    page.get_by_role("button", name="Sign out").wait_for(timeout=30_000)
     wait_ready(page)
 
 
 def sign_out(page) -> None:
+    """Sign out and wait for the public page that anonymous visitors land on."""
     page.get_by_role("button", name="Sign out").click()
-    page.wait_for_function("!document.cookie.includes('restore_session')")
+    page.get_by_role("heading", name="Service status").wait_for(timeout=30_000)
     wait_ready(page)

@@ -69,14 +69,19 @@ def current_actor() -> Actor:
     return actor
 
 
-def do_sign_in(username: str, password: str) -> Actor:
-    """Check the password (raises SignInFailed), open a session, and keep it in a cookie."""
+def do_sign_in(username: str, password: str) -> bool:
+    """Check the password (raises SignInFailed) and open a session.
+
+    Returns True when the browser is being sent to the cookie route (which
+    reloads the app signed in), False when the caller should rerun the script.
+    """
     actor = sign_in(store(), username, password)
     ticket = start_session(store(), actor.username)
     st.session_state[SESSION_KEY] = ticket
     if _cookie_routes():
         _redirect(f"/api/session?t={quote(ticket)}")
-    return actor
+        return True
+    return False
 
 
 def do_sign_out() -> None:

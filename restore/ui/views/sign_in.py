@@ -12,10 +12,13 @@ with st.form("sign_in", border=True, width=420):
     submitted = st.form_submit_button("Sign in", type="primary")
 if submitted:
     try:
-        session.do_sign_in(username, password)
+        redirecting = session.do_sign_in(username, password)
     except SignInFailed as e:
         st.error(str(e), icon=":material/error:")
     else:
+        if redirecting:
+            st.info("Signing in...")
+            st.stop()
         st.rerun()
 st.caption(f"After {MAX_FAILURES} failed tries an account is locked for 15 minutes.")
 
