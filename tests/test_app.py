@@ -325,3 +325,11 @@ def test_admin_adds_a_system_to_every_branch(demo):
     assert "Added Phones to every branch." in texts(at)
     hq = app(demo, "hq.it")
     assert hq.metric[0].value.endswith(f"of {44 * 4}")
+
+
+def test_one_click_on_a_follow_up_row_opens_that_branchs_page(demo):
+    at = app(demo, "hq.it").switch_page(str(VIEWS / "follow_up.py")).run()
+    stale = frames(at)[0]
+    at.session_state["stale"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert at.title[0].value == stale.iloc[0]["branch"]
