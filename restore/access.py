@@ -64,6 +64,7 @@ PAGES: dict[str, frozenset[str | None]] = {
     "my_branch": frozenset({"hq-it", "chair"}),
     "follow_up": frozenset({"hq-it"}),
     "admin": frozenset({"hq-it"}),
+    "briefings": frozenset({"hq-it", "leadership"}),
     "public": frozenset({"hq-it", "chair", "leadership", None}),
 }
 

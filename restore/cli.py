@@ -15,18 +15,27 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.exc import OperationalError
 
-from restore import queries, schema
+from restore import briefing_files, briefing_pdf, publishing, queries, schema
 from restore.demo import default_start, seed_demo
 from restore.directory import SYSTEM, actor_for, add_user, seed_reference
 from restore.domain import STATE_IDS, RestoreError
 from restore.records import record_status
-from restore.store import Store, database_url
+from restore.store import Store, database_url, now_utc
 from restore.timefmt import TimeFormatError, iso, parse_date, parse_time, show
 from restore.transfer import export_rows, import_csv, to_csv, to_json
 
 BOARD_FIELDS = [
-    "branch", "region", "system", "state", "label", "since", "eta", "note", "updated_by", "at",
-]  # fmt: skip
+    "branch",
+    "region",
+    "system",
+    "state",
+    "label",
+    "since",
+    "eta",
+    "note",
+    "updated_by",
+    "at",
+]
 
 
 class CliError(Exception):
@@ -72,9 +81,14 @@ def cmd_user_add(args) -> str:
     store = _store()
     password = _password(args)
     add_user(
-        store, SYSTEM, username=args.name, role=args.role, branch=args.branch,
-        display_name=args.display_name, password=password,
-    )  # fmt: skip
+        store,
+        SYSTEM,
+        username=args.name,
+        role=args.role,
+        branch=args.branch,
+        display_name=args.display_name,
+        password=password,
+    )
     return f"user {args.name} added ({args.role})" + ("" if password else "; no password set")
 
 
@@ -145,6 +159,29 @@ def cmd_board(args) -> str | None:
     return _emit(shown.to_string(index=False) + "\n", args.output)
 
 
+def cmd_briefing(args) -> str:
+    store = _store()
+    as_of = parse_time(args.as_of) if args.as_of else None
+    if args.publish:
+        if not (args.as_user and args.title):
+            raise CliError("--publish needs --as USER and --title T")
+        actor = actor_for(store, args.as_user)
+        moment = as_of or now_utc()
+        images = briefing_pdf.pictures(publishing.inputs(store, moment), moment)
+        new_id = publishing.publish(
+            store, actor, title=args.title, note=args.note or "", as_of=moment, images=images
+        )
+        return f"published briefing {new_id}: {args.title}"
+    if not args.output:
+        raise CliError("give --output FILE (or --publish)")
+    if args.id:
+        data = briefing_files.published_file(store, args.id, args.format)
+    else:
+        data = briefing_files.draft_file(store, as_of or now_utc(), args.format)
+    Path(args.output).write_bytes(data)
+    return f"wrote {args.output}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m restore",
@@ -202,6 +239,17 @@ def build_parser() -> argparse.ArgumentParser:
     brd.add_argument("--as-of", help="replay the board as it stood at this time")
     brd.add_argument("--format", choices=["table", "csv", "json"], default="table")
     brd.add_argument("--output", help="file to write (default: stdout)")
+    bf = add(
+        "briefing", cmd_briefing, "write a leadership briefing (Markdown or PDF), or publish one"
+    )
+    bf.add_argument("--as-of", help="the moment the briefing describes (default now)")
+    bf.add_argument("--format", choices=["md", "pdf"], default="md")
+    bf.add_argument("--output", help="file to write")
+    bf.add_argument("--id", type=int, help="write the published briefing with this id instead")
+    bf.add_argument("--publish", action="store_true", help="store it for good (HQ IT, leadership)")
+    bf.add_argument("--as", dest="as_user", help="acting username, with --publish")
+    bf.add_argument("--title", help="title, with --publish")
+    bf.add_argument("--note", help="covering note, with --publish")
     return p
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -163,6 +164,22 @@ events = Table(
     Column("override_reason", Text),
     Index("ix_events_bs_effective", "branch_system_id", "effective_at", "id"),
     Index("ix_events_effective", "effective_at"),
+)
+
+# Published briefings: immutable (database triggers refuse UPDATE and DELETE).
+briefings = Table(
+    "briefings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("author", String(80), nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("as_of", UTCDateTime, nullable=False),
+    Column("markdown", Text, nullable=False),
+    Column("figures", Text, nullable=False),  # the briefing's content as JSON
+    Column("progress_png", LargeBinary),
+    Column("grid_png", LargeBinary),
 )
 
 SOURCES = ("web", "cli", "import", "phone")

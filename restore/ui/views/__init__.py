@@ -24,6 +24,7 @@ VIEWS = {
     "my_branch": View(HERE / "my_branch.py", "Branch status", ":material/store:"),
     "follow_up": View(HERE / "follow_up.py", "Follow-up", ":material/notification_important:"),
     "admin": View(HERE / "admin.py", "Admin", ":material/settings:"),
+    "briefings": View(HERE / "briefings.py", "Briefings", ":material/description:"),
     "public": View(HERE / "public.py", "Public status", ":material/public:"),
     "sign_in": View(HERE / "sign_in.py", "Sign in", ":material/login:"),
 }

@@ -1,0 +1,324 @@
+"""Leadership briefings: what is restored, what is not, what changed, when it will be done.
+
+A briefing is composed from frames the queries return for one "as of" moment
+(publishing.py reads them from the event log), compared with the previous
+*published* briefing, and rendered to Markdown here (PDF in briefing_pdf.py).
+No database here: every figure comes from the same functions the dashboard uses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from restore import figures, queries
+from restore.domain import Band
+from restore.timefmt import show
+
+LONG_VERIFICATION = timedelta(days=3)
+IN = Band.IN.value
+
+
+def key(branch: str, system: str) -> str:
+    return f"{branch}: {system}"
+
+
+@dataclass
+class Briefing:
+    """Everything a briefing says, as plain data (stored as JSON when published)."""
+
+    as_of: str  # ISO 8601, UTC
+    headline: str
+    totals: dict
+    per_system: list[dict]
+    per_band: dict[str, int]
+    per_region: list[dict]
+    days_since: dict[str, int]
+    forecast: dict | None
+    previous: dict | None  # {"title", "as_of"} of the briefing compared against
+    changes: dict[str, list[str]]
+    still_out: list[dict]
+    risks: dict[str, list[str]]
+    snapshot: dict = field(default_factory=dict)  # for the next briefing's comparison
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _forecast_text(fc: figures.Forecast | None) -> str:
+    if fc is None or (fc.likely is None and fc.done_on is None):
+        return "there is no recent progress to forecast from"
+    if fc.done_on:
+        return f"full restoration was reached on {fc.done_on:%d %B %Y}"
+    text = f"full restoration forecast for {fc.likely:%d %B %Y}"
+    delta = fc.days_before_target
+    if delta is None:
+        return text + " (no restoration target set)"
+    if delta >= 0:
+        return text + f", {delta} days before the target"
+    return text + f", {-delta} days after the target"
+
+
+def _headline(head: figures.Headline, previous_in: int | None, reported: bool) -> str:
+    if head.total == 0:
+        return "No branch systems are recorded yet."
+    if not reported:
+        return f"No status has been recorded yet for any of the {head.total} branch systems."
+    text = f"{head.in_service} of {head.total} systems are back in service ({head.percent}%)"
+    if previous_in is not None:
+        diff = head.in_service - previous_in
+        text += ", " + (f"up {diff}" if diff > 0 else f"down {-diff}" if diff < 0 else "no change")
+        text += " since the last briefing"
+    return f"{text}; {_forecast_text(head.forecast)}."
+
+
+def _snapshot(board: pd.DataFrame, overdue_keys: set[str], stale: list[str]) -> dict:
+    return {
+        "systems": {
+            key(r.branch, r.system_name): {
+                "band": r.band,
+                "state": r.state if isinstance(r.state, str) else None,
+            }
+            for r in board.itertuples()
+        },
+        "overdue": sorted(overdue_keys),
+        "stale": sorted(stale),
+    }
+
+
+def _changes(snap: dict, prev: dict | None) -> dict[str, list[str]]:
+    if prev is None:
+        return {"restored": [], "lost": [], "new_overdue": [], "went_quiet": []}
+    before, now = prev["systems"], snap["systems"]
+    restored = [
+        k for k, v in now.items() if v["band"] == IN and before.get(k, {}).get("band") != IN
+    ]
+    lost = [k for k, v in now.items() if v["band"] != IN and before.get(k, {}).get("band") == IN]
+    return {
+        "restored": sorted(restored),
+        "lost": sorted(lost),
+        "new_overdue": sorted(set(snap["overdue"]) - set(prev["overdue"])),
+        "went_quiet": sorted(set(snap["stale"]) - set(prev["stale"])),
+    }
+
+
+def _per_group(board: pd.DataFrame, by: str, name: str) -> list[dict]:
+    out = []
+    for value, grp in board.groupby(by, sort=False):
+        counts = grp["band"].value_counts()
+        out.append(
+            {name: value, "total": len(grp), **{b.value: int(counts.get(b.value, 0)) for b in Band}}
+        )
+    return out
+
+
+def _still_out(board: pd.DataFrame, overdue_keys: set[str]) -> list[dict]:
+    out = board[board["band"] != IN].sort_values(["branch", "system_name"])
+    return [
+        {
+            "branch": r.branch,
+            "system": r.system_name,
+            "state": r.label,
+            "since": show(r.since) if pd.notna(r.since) else "",
+            "eta": r.eta.isoformat() if isinstance(r.eta, date) else "",
+            "overdue": key(r.branch, r.system_name) in overdue_keys,
+        }
+        for r in out.itertuples()
+    ]
+
+
+def _risks(board, overdue, stale, episodes, as_of) -> dict[str, list[str]]:
+    verifying = board[
+        (board["state"] == "verifying")
+        & (board["since"] <= pd.Timestamp(as_of) - LONG_VERIFICATION)
+    ]
+    repeat = episodes.groupby(["branch", "system"]).size()
+    names = dict(zip(board["system"], board["system_name"], strict=False))
+    return {
+        "overdue": [
+            f"{r.branch} {r.system_name}: expected {r.eta}, {r.days_overdue} days overdue"
+            for r in overdue.itertuples()
+        ],
+        "long_verification": [
+            f"{r.branch} {r.system_name}: waiting for HQ checks since {show(r.since)}"
+            for r in verifying.itertuples()
+        ],
+        "stale": [
+            f"{r.branch}: no update for {r.hours_quiet:.0f} hours" for r in stale.itertuples()
+        ],
+        "reinfections": [
+            f"{b} {names.get(s, s)}: lost {n} times" for (b, s), n in repeat.items() if n > 1
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The frames a briefing is composed from, all as of one moment."""
+
+    board: pd.DataFrame
+    board_day_before: pd.DataFrame
+    daily: pd.DataFrame
+    incidents: pd.DataFrame
+    episodes: pd.DataFrame
+
+
+def compose(inputs: Inputs, as_of: datetime, previous: dict | None = None) -> Briefing:
+    """The briefing as of `as_of` (aware), compared with a previous published one (its JSON)."""
+    board = inputs.board
+    head = figures.headline(board, inputs.board_day_before, inputs.daily, inputs.incidents, as_of)
+    overdue = queries.overdue(board, as_of)
+    stale = queries.stale(board, as_of)
+    overdue_keys = {key(r.branch, r.system_name) for r in overdue.itertuples()}
+    snap = _snapshot(board, overdue_keys, list(stale["branch"]))
+    prev_in = previous["totals"]["in_service"] if previous else None
+    fc = head.forecast
+    return Briefing(
+        as_of=as_of.isoformat(),
+        headline=_headline(head, prev_in, bool(board["state"].notna().any())),
+        totals={
+            "in_service": head.in_service,
+            "total": head.total,
+            "percent": head.percent,
+            "out_of_service": head.out_of_service,
+            "change_24h": head.change_24h,
+            "branches": head.branches_total,
+            "branches_all_in_service": head.branches_all_in_service,
+            "branches_fresh": head.branches_fresh,
+            "since_previous": None if prev_in is None else head.in_service - prev_in,
+        },
+        per_system=_per_group(board, "system_name", "system"),
+        per_band={b.value: int((board["band"] == b.value).sum()) for b in Band},
+        per_region=_per_group(board.sort_values("region"), "region", "region"),
+        days_since=head.days_since,
+        forecast=None
+        if fc is None
+        else {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(fc).items()}
+        | {"days_before_target": fc.days_before_target},
+        previous={"title": previous.get("title", ""), "as_of": previous["as_of"]}
+        if previous
+        else None,
+        changes=_changes(snap, previous["snapshot"] if previous else None),
+        still_out=_still_out(board, overdue_keys),
+        risks=_risks(board, overdue, stale, inputs.episodes, as_of),
+        snapshot=snap,
+    )
+
+
+# --- Markdown -------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#!|<>~])")
+
+
+def md(text: str) -> str:
+    """User or reference text made literal in Markdown."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def _table(rows: list[dict], columns: dict[str, str]) -> list[str]:
+    if not rows:
+        return ["_None._", ""]
+    lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(md(r[c]) for c in columns) + " |" for r in rows]
+    return [*lines, ""]
+
+
+def _bullets(items: list[str], empty: str) -> list[str]:
+    return [f"- {md(i)}" for i in items] + [""] if items else [f"_{empty}_", ""]
+
+
+def when(iso_time: str) -> str:
+    return show(datetime.fromisoformat(iso_time))
+
+
+def to_markdown(
+    b: Briefing,
+    *,
+    title: str = "Draft briefing",
+    note: str = "",
+    author: str = "",
+    published_at: str = "",
+) -> str:
+    """The briefing as Markdown; all user and reference text is escaped."""
+    lines = [f"# {md(title)}", "", f"**As of {when(b.as_of)} (London)**"]
+    if published_at:
+        lines[-1] += f" · published {when(published_at)} by {md(author)}"
+    lines += ["", f"**{md(b.headline)}**", ""]
+    if note:
+        lines += [*[f"> {md(line)}" for line in note.splitlines()], ""]
+    lines += _figures_md(b) + _changes_md(b) + ["## Still out", ""]
+    lines += _table(
+        [r | {"overdue": "overdue" if r["overdue"] else ""} for r in b.still_out],
+        {
+            "branch": "Branch",
+            "system": "System",
+            "state": "State",
+            "since": "Since",
+            "eta": "Expected",
+            "overdue": "",
+        },
+    )
+    lines += ["## Risks that need a decision", ""]
+    for name, label, empty in (
+        ("overdue", "Overdue expected dates", "None."),
+        ("long_verification", "Waiting long for HQ verification", "None."),
+        ("stale", "Branches gone quiet (48 hours)", "None."),
+        ("reinfections", "Re-infections", "None."),
+    ):
+        lines += [f"### {label}", "", *_bullets(b.risks[name], empty)]
+    return "\n".join(lines)
+
+
+def _figures_md(b: Briefing) -> list[str]:
+    t = b.totals
+    lines = [
+        "## Figures",
+        "",
+        f"- Systems in service: {t['in_service']} of {t['total']} ({t['percent']}%); "
+        f"{t['change_24h']:+d} in the last 24 hours",
+        f"- Branches with every system in service: {t['branches_all_in_service']} of "
+        f"{t['branches']}; branches reporting in the last 24 hours: {t['branches_fresh']}",
+    ]
+    lines += [f"- Days since {md(name)}: {days}" for name, days in b.days_since.items()]
+    if not b.days_since:
+        lines.append("- No incident is recorded.")
+    fc = b.forecast or {}
+    if fc.get("likely"):
+        lines.append(
+            f"- Forecast: {fc['likely']} (range {fc['optimistic']} to "
+            f"{fc['pessimistic'] or 'open-ended'}), at {fc['pace_per_day']:.1f} systems "
+            f"a day; target {fc['target'] or 'not set'}"
+        )
+    cols = {
+        "system": "System",
+        IN: "In service",
+        Band.RECOVERING.value: "Recovering",
+        Band.OUT.value: "Out of service",
+        "total": "Total",
+    }
+    lines += ["", "### By system type", "", *_table(b.per_system, cols)]
+    region_cols = {"region": "Region", **{k: v for k, v in cols.items() if k != "system"}}
+    lines += ["### By region", "", *_table(b.per_region, region_cols)]
+    bands = ", ".join(f"{name}: {n}" for name, n in b.per_band.items())
+    return [*lines, f"By band: {bands}.", ""]
+
+
+def _changes_md(b: Briefing) -> list[str]:
+    if b.previous is None:
+        return ["## Since the last briefing", "", "_This is the first briefing._", ""]
+    lines = [
+        f"## Since the last briefing ({md(b.previous['title'])}, as of "
+        f"{when(b.previous['as_of'])})",
+        "",
+    ]
+    for name, label in (
+        ("restored", "Systems restored"),
+        ("lost", "Systems lost again"),
+        ("new_overdue", "New overdue dates"),
+        ("went_quiet", "Branches gone quiet"),
+    ):
+        lines += [f"**{label}** ({len(b.changes[name])})", "", *_bullets(b.changes[name], "None.")]
+    return lines

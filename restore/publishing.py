@@ -1,0 +1,112 @@
+"""Briefings from the database: draft one for any moment, publish it immutably, read it back."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import insert, select
+
+from restore import queries, timelines
+from restore.access import Action, Actor, require
+from restore.briefing import Briefing, Inputs, compose, to_markdown
+from restore.records import ValidationError
+from restore.store import Store, briefings, now_utc
+
+MAX_TITLE, MAX_NOTE = 200, 5000
+
+
+def inputs(store: Store, as_of: datetime) -> Inputs:
+    return Inputs(
+        board=queries.board_as_of(store, as_of),
+        board_day_before=queries.board_as_of(store, as_of - timedelta(hours=24)),
+        daily=queries.progress(store, until=as_of, freq="D"),
+        incidents=queries.incidents_frame(store),
+        episodes=timelines.durations(store, until=as_of),
+    )
+
+
+def previous(store: Store, as_of: datetime) -> dict | None:
+    """The newest published briefing as of before `as_of`: its content plus title."""
+    with store.read() as conn:
+        row = conn.execute(
+            select(briefings.c.title, briefings.c.figures)
+            .where(briefings.c.as_of < as_of)
+            .order_by(briefings.c.as_of.desc(), briefings.c.id.desc())
+            .limit(1)
+        ).first()
+    return None if row is None else json.loads(row.figures) | {"title": row.title}
+
+
+def draft(store: Store, as_of: datetime | None = None) -> Briefing:
+    """The briefing for `as_of` (default now), compared with the last one published before it."""
+    as_of = as_of or now_utc()
+    return compose(inputs(store, as_of), as_of, previous(store, as_of))
+
+
+def publish(
+    store: Store,
+    actor: Actor,
+    *,
+    title: str,
+    note: str = "",
+    as_of: datetime | None = None,
+    images: tuple[bytes | None, bytes | None] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Store a briefing, its text and figures (and chart pictures), for good; returns its id.
+
+    HQ IT and leadership only. Raises PermissionDenied or ValidationError, writing nothing.
+    """
+    require(actor, Action.PUBLISH_BRIEFING)
+    title, note = (title or "").strip(), (note or "").strip()
+    if not title or len(title) > MAX_TITLE:
+        raise ValidationError(f"a briefing needs a title of 1-{MAX_TITLE} characters")
+    if len(note) > MAX_NOTE:
+        raise ValidationError(f"the covering note is longer than {MAX_NOTE} characters")
+    now = now or now_utc()
+    as_of = min(as_of or now, now)
+    b = draft(store, as_of)
+    text = to_markdown(
+        b, title=title, note=note, author=actor.username, published_at=now.isoformat()
+    )
+    progress_png, grid_png = images or (None, None)
+    with store.write() as conn:
+        return conn.execute(
+            insert(briefings).values(
+                title=title,
+                note=note,
+                author=actor.username,
+                published_at=now,
+                as_of=as_of,
+                markdown=text,
+                figures=json.dumps(b.to_json()),
+                progress_png=progress_png,
+                grid_png=grid_png,
+            )
+        ).inserted_primary_key[0]
+
+
+def published(store: Store) -> pd.DataFrame:
+    """Every published briefing, newest first (without its content)."""
+    q = select(
+        briefings.c.id,
+        briefings.c.title,
+        briefings.c.author,
+        briefings.c.published_at,
+        briefings.c.as_of,
+    ).order_by(briefings.c.published_at.desc(), briefings.c.id.desc())
+    with store.read() as conn:
+        return pd.DataFrame(conn.execute(q).all(), columns=list(q.selected_columns.keys()))
+
+
+def load(store: Store, briefing_id: int) -> dict:
+    """One published briefing: title, note, author, times, markdown, figures, pictures."""
+    with store.read() as conn:
+        row = (
+            conn.execute(select(briefings).where(briefings.c.id == briefing_id)).mappings().first()
+        )
+    if row is None:
+        raise ValidationError(f"no published briefing {briefing_id}")
+    return dict(row) | {"figures": json.loads(row["figures"])}
