@@ -13,6 +13,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
+from PIL import Image
 
 from restore import charts, figures
 from restore.briefing import Briefing, Inputs, when
@@ -30,9 +31,12 @@ def pictures(inputs: Inputs, as_of: datetime) -> tuple[bytes | None, bytes | Non
     try:
         progress = charts.progress_chart(inputs.daily, inputs.incidents, head.forecast, head.total)
         grid = charts.status_grid(inputs.board)
+        for fig in (progress, grid):  # larger type for paper
+            fig.update_layout(font={"size": 15}, legend={"font": {"size": 14}})
+        grid.update_xaxes(tickfont={"size": 13})
         return (
-            progress.to_image(format="png", width=1000, height=450, scale=2),
-            grid.to_image(format="png", width=1300, height=520, scale=2),
+            progress.to_image(format="png", width=900, height=420, scale=2),
+            grid.to_image(format="png", width=1000, height=440, scale=2),
         )
     except Exception:  # no Chromium, or kaleido failed: the text still tells the story
         return None, None
@@ -137,13 +141,16 @@ class _Writer:
                     cells.cell(pdf.safe(value))
         pdf.ln(2)
 
-    def image(self, png: bytes | None, caption: str) -> None:
-        pdf = self.pdf
+    def figure(self, title: str, png: bytes | None, width: float = 165) -> None:
+        """A heading and its chart picture, kept together on one page."""
         if png is None:
-            self.para(f"{caption}: could not be drawn here (no Chromium for chart pictures).")
+            self.heading(title)
+            self.para("Could not be drawn here (no Chromium for chart pictures).")
             return
-        pdf.image(io.BytesIO(png), w=178)
-        pdf.ln(2)
+        px_w, px_h = Image.open(io.BytesIO(png)).size
+        self.heading(title, keep_with=width * px_h / px_w + 4)
+        self.pdf.image(io.BytesIO(png), w=width, x=(self.pdf.w - width) / 2)
+        self.pdf.ln(2)
 
 
 def to_pdf(
@@ -170,10 +177,8 @@ def to_pdf(
     if note:
         w.para(note, size=10)
     _figures(w, b)
-    w.heading("Restoration progress", keep_with=95)
-    w.image(images[0], "Progress chart")
-    w.heading("Status of every branch system", keep_with=80)
-    w.image(images[1], "Status grid")
+    w.figure("Restoration progress", images[0])
+    w.figure("Status of every branch system", images[1])
     _changes(w, b)
     w.heading("Still out")
     w.table(

@@ -1,4 +1,5 @@
-"""Take a PNG of every page, as each role sees it, into docs/screenshots/.
+"""Take a PNG of every page, as each role sees it, into docs/screenshots/, and write the example
+briefing (docs/briefing-example.pdf and .md) from two published briefings a week apart.
 
 Runs the real app on a fresh demo database: `.venv/bin/python scripts/screenshots.py`.
 """
@@ -12,11 +13,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from datetime import timedelta  # noqa: E402
+
 from browser_kit import browser, running_app, sign_in, sign_out, wait_ready  # noqa: E402
 
-from restore import schema  # noqa: E402
+from restore import publishing, schema  # noqa: E402
+from restore.briefing_files import published_file  # noqa: E402
+from restore.briefing_pdf import pictures  # noqa: E402
 from restore.demo import DEMO_PASSWORDS, default_start, seed_demo  # noqa: E402
-from restore.store import Store  # noqa: E402
+from restore.directory import actor_for  # noqa: E402
+from restore.store import (  # noqa: E402
+    Store,
+    now_utc,
+)
 
 OUT = ROOT / "docs" / "screenshots"
 # (user, path, file name, page height): a laptop-sized first screen, taller where pages scroll.
@@ -30,8 +39,29 @@ SHOTS = [
     ("hq.it", "my_branch?branch=kent", "branch-hq-it", 1900),
     ("chair.west-midlands", "my_branch", "branch-chair", 1900),
     ("leader", "overview", "overview-leadership", 900),
+    ("leader", "briefings", "briefings", 1400),
     ("leader", "admin", "refused-leadership-admin", 500),
 ]
+
+
+def example_briefing(store: Store) -> None:
+    leader = actor_for(store, "leader")
+    now = now_utc()
+    for title, as_of, note in (
+        ("Weekly briefing", now - timedelta(days=7), ""),
+        (
+            "Weekly briefing for the board",
+            now,
+            "Prepared for Thursday's board meeting. Figures are as recorded by branches and HQ IT.",
+        ),
+    ):
+        images = pictures(publishing.inputs(store, as_of), as_of)
+        new_id = publishing.publish(
+            store, leader, title=title, note=note, as_of=as_of, images=images, now=as_of
+        )
+    (ROOT / "docs" / "briefing-example.pdf").write_bytes(published_file(store, new_id, "pdf"))
+    (ROOT / "docs" / "briefing-example.md").write_bytes(published_file(store, new_id, "md"))
+    print("wrote docs/briefing-example.pdf and .md")
 
 
 def main() -> None:
@@ -41,6 +71,7 @@ def main() -> None:
         store = Store(url)
         schema.upgrade(store)
         seed_demo(store, start=default_start())
+        example_briefing(store)
         store.dispose()
         with running_app(url) as base, browser() as b:
             page = b.new_page(viewport={"width": 1440, "height": 900})

@@ -333,3 +333,21 @@ def test_one_click_on_a_follow_up_row_opens_that_branchs_page(demo):
     at.session_state["stale"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert at.title[0].value == stale.iloc[0]["branch"]
+
+
+def test_leadership_publishes_a_briefing_and_rereads_it(demo):
+    at = app(demo, "leader").switch_page(str(VIEWS / "briefings.py")).run()
+    assert not at.exception
+    assert any("systems are back in service" in m.value for m in at.markdown)
+    labelled(at.text_input, "Title").input("Board <b>briefing</b>")
+    _submit(at, "Publish")
+    assert "Published briefing 1" in texts(at)
+    listing = labelled(at.selectbox, "Published briefing")
+    assert listing.options[0].startswith("Board <b>briefing</b>")
+    assert any(m.value.startswith("# Board \\<b\\>briefing\\</b\\>") for m in at.markdown)
+
+
+def test_chairs_have_no_briefings_page(demo):
+    at = app(demo, "chair.west-midlands")
+    with pytest.raises(ValueError):
+        at.switch_page(str(VIEWS / "briefings.py"))

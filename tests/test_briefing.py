@@ -1,8 +1,8 @@
 """Briefings: every figure matches the queries, changes since the last one, immutability, PDF."""
 
 import io
-import shutil
 import json
+import shutil
 from datetime import timedelta
 
 import pytest

@@ -12,6 +12,7 @@ from restore.cli import build_parser, main
 
 COMMANDS = [
     ["init"], ["seed"], ["user", "add"], ["status", "set"], ["import"], ["export"], ["board"],
+    ["briefing"],
 ]  # fmt: skip
 
 
@@ -227,3 +228,32 @@ def test_python_dash_m_restore_exits_2_without_traceback(tmp_path):
     )
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
+
+
+def test_briefing_writes_markdown_and_pdf_and_publishes(cli_db, tmp_path, capsys, monkeypatch):
+    main(
+        ["status", "set", "--as", "it", "--branch", "Kent", "--system", "hub", "--state", "outage"]
+    )
+    md, pdf = tmp_path / "b.md", tmp_path / "b.pdf"
+    assert main(["briefing", "--output", str(md)]) == 0
+    assert md.read_text().startswith("# Draft briefing")
+    assert main(["briefing", "--format", "pdf", "--output", str(pdf)]) == 0
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert main(["briefing", "--publish", "--as", "it", "--title", "Weekly"]) == 0
+    assert "published briefing 1: Weekly" in capsys.readouterr().out
+    assert main(["briefing", "--id", "1", "--output", str(md)]) == 0
+    assert md.read_text().startswith("# Weekly")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["briefing"], "error: give --output FILE (or --publish)"),
+        (["briefing", "--publish", "--as", "it"], "error: --publish needs --as USER and --title"),
+        (["briefing", "--id", "9", "--output", "x.md"], "error: no published briefing 9"),
+    ],
+)
+def test_briefing_errors_are_one_line(cli_db, capsys, args, message):
+    capsys.readouterr()
+    assert main(args) == 2
+    assert capsys.readouterr().err.startswith(message)
