@@ -210,7 +210,8 @@ def compose(inputs: Inputs, as_of: datetime, previous: dict | None = None) -> Br
 
 # --- Markdown -------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]#!|<>~])")
+# Markdown punctuation, plus $ (maths), & (entities) and : (emoji codes, autolinked URLs).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#!|<>~$&:])")
 
 
 def md(text: str) -> str:

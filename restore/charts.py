@@ -62,7 +62,7 @@ def _when(value) -> str:
 
 def _cell_hover(r) -> str:
     return (
-        f"<b>{html.escape(r.branch)}: {html.escape(r.system_name)}</b><br>{r.label}"
+        f"<b>{r.branch}: {r.system_name}</b><br>{r.label}"
         f"<br>since {_when(r.since)}<br>expected {r.eta if pd.notna(r.eta) else '-'}"
         f"<br>{_text(r.note)}"
     )
@@ -70,6 +70,9 @@ def _cell_hover(r) -> str:
 
 def status_grid(board: pd.DataFrame) -> go.Figure:
     """Branches across, systems down; cells coloured by state, named in legend and hover."""
+    board = board.assign(
+        branch=board["branch"].map(html.escape), system_name=board["system_name"].map(html.escape)
+    )
     order = board.sort_values(["is_hq", "region", "branch"], ascending=[False, True, True])
     branches = list(dict.fromkeys(order["branch"]))
     systems = list(dict.fromkeys(board["system_name"]))
@@ -226,7 +229,7 @@ def burnup_chart(
             go.Scatter(
                 x=list(series.index),
                 y=series,
-                name=f"{name} in service",
+                name=f"{html.escape(name)} in service",
                 mode="lines",
                 line={"color": palette[i % len(palette)]},
             )
@@ -259,7 +262,7 @@ def slippage_chart(slips: pd.DataFrame, system_names: dict[str, str]) -> go.Figu
     """How often, and by how many days, expected restoration dates moved, per system type."""
     fig = go.Figure()
     for key, part in slips.groupby("system"):
-        label = system_names.get(key, key)
+        label = html.escape(system_names.get(key, key))
         fig.add_trace(
             go.Box(
                 y=part["days"],
@@ -287,7 +290,7 @@ def slippage_chart(slips: pd.DataFrame, system_names: dict[str, str]) -> go.Figu
 def timeline_chart(segments: pd.DataFrame) -> go.Figure:
     """Each branch system's outage and recovery as coloured bars on a time axis (a Gantt)."""
     df = segments[segments["state"] != "operational"].copy()
-    df["row"] = df["branch"] + " · " + df["system"]
+    df["row"] = df["branch"].map(html.escape) + " · " + df["system"].map(html.escape)
     rows = list(dict.fromkeys(df.sort_values(["branch", "system"])["row"]))
     fig = go.Figure()
     for state in STATE_IDS:
@@ -321,7 +324,7 @@ def ttr_chart(durations: pd.DataFrame, system_names: dict[str, str]) -> go.Figur
         fig.add_trace(
             go.Box(
                 x=part["days"],
-                name=system_names.get(key, key),
+                name=html.escape(system_names.get(key, key)),
                 boxpoints="all",
                 jitter=0.4,
                 pointpos=0,

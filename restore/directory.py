@@ -30,9 +30,12 @@ from restore.store import (
     branches,
     bump_revision,
     incidents,
+    now_utc,
+    sessions,
     systems,
     users,
 )
+from restore.timefmt import london_date
 
 DATA_DIR = PROJECT_ROOT / "data"
 # Local administration (init, seed, `user add` on the server's own shell).
@@ -88,6 +91,13 @@ def add_user(
         branch_id = find_branch(conn, branch)["id"] if branch else None
         if conn.execute(select(users.c.id).where(users.c.username == username)).first():
             raise ValidationError(f"user {username!r} already exists")
+        if (
+            email
+            and conn.execute(
+                select(users.c.id).where(users.c.email == email.strip().lower())
+            ).first()
+        ):
+            raise ValidationError(f"another user already has the e-mail {email!r}")
         return conn.execute(
             insert(users).values(
                 username=username,
@@ -194,7 +204,7 @@ def add_incident(
     require(actor, Action.MANAGE)
     if not (name or "").strip():
         raise ValidationError("incident name is required")
-    if target_date is not None and target_date < started_at.date():
+    if target_date is not None and target_date < london_date(started_at):
         raise ValidationError("restoration target date is before the incident started")
     with store.write() as conn:
         bump_revision(conn)
@@ -260,3 +270,42 @@ def seed_reference(store: Store, data_dir: Path = DATA_DIR) -> tuple[int, int]:
             list(conn.execute(select(systems.c.id)).scalars()),
         )
     return len(new_b), len(new_s)
+
+
+def update_user(
+    store: Store,
+    actor: Actor,
+    *,
+    username: str,
+    active: bool | None = None,
+    password: str | None = None,
+) -> None:
+    """Deactivate or reactivate a user (which signs them out everywhere), or set a new password."""
+    require(actor, Action.MANAGE)
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise ValidationError(f"password must be at least {MIN_PASSWORD} characters")
+    if active is False and username == actor.username:
+        raise ValidationError("you cannot deactivate your own account")
+    values: dict = {}
+    if active is not None:
+        values["active"] = active
+    if password is not None:
+        values |= {
+            "password_hash": hash_password(password),
+            "failed_logins": 0,
+            "locked_until": None,
+        }
+    if not values:
+        raise ValidationError("nothing to change")
+    with store.write() as conn:
+        bump_revision(conn)
+        done = conn.execute(update(users).where(users.c.username == username).values(**values))
+        if done.rowcount != 1:
+            raise NotFound(f"unknown user {username!r}")
+        # A new password or deactivation ends every open session of that user.
+        user_id = select(users.c.id).where(users.c.username == username).scalar_subquery()
+        conn.execute(
+            update(sessions)
+            .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
+            .values(revoked_at=now_utc())
+        )

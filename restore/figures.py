@@ -71,8 +71,9 @@ def forecast(progress_daily: pd.DataFrame, total: int, target: date | None) -> F
     now_in, today = int(series.iloc[-1]), series.index[-1]
     remaining = total - now_in
     if remaining <= 0:
-        done = series[series >= total].index
-        return Forecast(None, None, None, 0.0, 0, target, done_on=done[0] if len(done) else today)
+        short = [i for i, v in enumerate(series) if v < total]  # last day not all back
+        done = series.index[short[-1] + 1] if short else series.index[0]
+        return Forecast(None, None, None, 0.0, 0, target, done_on=done)
     window = min(PACE_WINDOW_DAYS, len(series) - 1)
     pace = (now_in - int(series.iloc[-1 - window])) / window if window else 0.0
     weeks = [

@@ -216,7 +216,9 @@ def progress(
     counts = delta.reindex(hours, fill_value=0).cumsum().astype("int64")
     counts.index = (counts.index + pd.Timedelta(hours=1)).tz_convert(LONDON)
     if freq.upper() == "D":
-        counts = counts.resample("D").last().ffill().astype("int64")
+        # Each value is the count at the end of its hour, so midnight closes the day before.
+        daily = counts.resample("D", closed="right", label="left").last()
+        counts = daily.ffill().fillna(0).astype("int64")
         counts.index = counts.index.date
     for band in Band:
         counts[band.value] = counts[[s for s in STATE_IDS if band_of(s) is band]].sum(axis=1)

@@ -27,6 +27,7 @@ from restore.store import (
     Store,
     branch_systems,
     branches,
+    bump_revision,
     events,
     incidents,
     now_utc,
@@ -129,6 +130,7 @@ def find_target(conn: Connection, branch: str, system: str) -> Target:
 
 
 def load_last(conn: Connection, target: Target) -> Target:
+    """Read the newest event and `since` afresh (call it under the lock)."""
     row = conn.execute(
         select(
             events.c.id,
@@ -136,12 +138,14 @@ def load_last(conn: Connection, target: Target) -> Target:
             events.c.effective_at,
             events.c.eta,
             events.c.actor,
+            branch_systems.c.since,
         )
         .join(branch_systems, branch_systems.c.last_event_id == events.c.id)
         .where(branch_systems.c.id == target.id)
     ).first()
     if row is not None:
         target.last = Last(row.id, row.state, row.effective_at, row.eta, row.actor)
+        target.since = row.since
     return target
 
 
@@ -272,6 +276,8 @@ def append(conn: Connection, rows: list[tuple[Target, dict]]) -> list[int]:
     newest = {
         target.id: (target, event_id) for (target, _), event_id in zip(rows, ids, strict=True)
     }
+    # Ids can commit out of order on PostgreSQL, so readers' cache key also needs the revision.
+    bump_revision(conn)
     for target, event_id in newest.values():
         conn.execute(
             update(branch_systems)

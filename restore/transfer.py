@@ -116,6 +116,16 @@ def parse_csv(text: str, now) -> tuple[list[Row], list[str]]:
         allowed = ",".join(REQUIRED + OPTIONAL)
         return [], [f"line 1: wrong header ({'; '.join(said)}); expected columns: {allowed}"]
     rows, errors, line = [], [], reader.line_num + 1
+    try:
+        _read_rows(reader, header, rows, errors, line, now)
+    except csv.Error as e:
+        errors.append(f"line {reader.line_num}: the CSV cannot be read ({e})")
+    if not rows and not errors:
+        errors.append("line 2: no rows to import after the header")
+    return rows, errors
+
+
+def _read_rows(reader, header, rows, errors, line, now) -> None:
     for values in reader:
         start, line = line, reader.line_num + 1
         if not any(v.strip() for v in values):
@@ -130,9 +140,6 @@ def parse_csv(text: str, now) -> tuple[list[Row], list[str]]:
             errors.append(f"line {start}: {e}")
             change = None
         rows.append(Row(start, rec["branch"], rec["system"], change, rec.get("incident") or None))
-    if not rows and not errors:
-        errors.append("line 2: no rows to import after the header")
-    return rows, errors
 
 
 def _name_key(row: Row) -> tuple[str, str]:

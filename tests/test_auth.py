@@ -3,8 +3,9 @@
 from datetime import timedelta
 
 import pytest
-from conftest import NOW
+from conftest import NOW, snapshot
 
+from restore.access import PermissionDenied
 from restore.auth import (
     GENERIC_FAILURE,
     SignInFailed,
@@ -14,7 +15,8 @@ from restore.auth import (
     sign_in,
     start_session,
 )
-from restore.directory import SYSTEM, add_user
+from restore.directory import SYSTEM, add_user, update_user
+from restore.records import NotFound, ValidationError
 
 PASSWORD = "correct horse"
 
@@ -81,3 +83,25 @@ def test_forged_or_altered_cookies_are_refused(account, tamper):
 def test_email_matches_a_local_account_case_insensitively(account):
     assert actor_by_email(account, "chair@example.org").username == "wm"
     assert actor_by_email(account, "someone@example.org") is None
+
+
+def test_deactivating_a_user_signs_them_out_and_a_new_password_unlocks(fresh_store, people):
+    update_user(fresh_store, people["it"], username="wm", password=PASSWORD)
+    cookie = start_session(fresh_store, "wm", now=NOW)
+    update_user(fresh_store, people["it"], username="wm", active=False)
+    assert resume_session(fresh_store, cookie, now=NOW) is None
+    with pytest.raises(SignInFailed):
+        sign_in(fresh_store, "wm", PASSWORD, now=NOW)
+    update_user(fresh_store, people["it"], username="wm", active=True, password="a new password")
+    assert sign_in(fresh_store, "wm", "a new password", now=NOW).username == "wm"
+
+
+def test_only_hq_it_changes_users_and_not_their_own_activity(fresh_store, people):
+    before = snapshot(fresh_store)
+    with pytest.raises(PermissionDenied):
+        update_user(fresh_store, people["boss"], username="wm", active=False)
+    with pytest.raises(ValidationError, match="cannot deactivate your own"):
+        update_user(fresh_store, people["it"], username="it", active=False)
+    with pytest.raises(NotFound):
+        update_user(fresh_store, people["it"], username="ghost", active=False)
+    assert snapshot(fresh_store) == before

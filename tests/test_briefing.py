@@ -210,5 +210,5 @@ def test_markdown_escapes_user_text(small, people):
         small, people["it"], title="**Board** <b>", note="[x](http://x)", as_of=at(6), now=NOW
     )
     md = published_file(small, new_id, "md").decode()
-    assert "# \\*\\*Board\\*\\* \\<b\\>" in md and "> \\[x\\](http://x)" in md
+    assert "# \\*\\*Board\\*\\* \\<b\\>" in md and "> \\[x\\](http\\://x)" in md
     assert draft_file(small, at(6), "md").decode().startswith("# Draft briefing")

@@ -296,3 +296,14 @@ def test_unknown_incident_is_refused(fresh_store, people):
         state="outage",
         incident="Zed",
     )
+
+
+@pytest.mark.parametrize("sql", ["UPDATE events SET note = 'rewritten'", "DELETE FROM events"])
+def test_the_database_refuses_to_rewrite_the_event_log(fresh_store, people, sql):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    rec(fresh_store, people["wm"], state="outage", note="as said")
+    with pytest.raises(DBAPIError, match="append-only"), fresh_store.write() as conn:
+        conn.execute(text(sql))
+    assert [r["note"] for r in log(fresh_store)] == ["as said"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from restore import queries, schema, timelines
+from restore import briefing_files, publishing, queries, schema, timelines
 from restore.store import Store, database_url
 
 READS: dict[str, Callable[..., Any]] = {
@@ -28,6 +28,11 @@ READS: dict[str, Callable[..., Any]] = {
     "branches": queries.branch_list,
     "systems": queries.system_list,
     "users": queries.user_list,
+    "briefing_draft": publishing.draft,
+    "briefing_inputs": publishing.inputs,
+    "published_pdf": lambda store, briefing_id: briefing_files.published_file(
+        store, briefing_id, "pdf"
+    ),
 }
 
 

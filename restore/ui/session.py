@@ -59,7 +59,8 @@ def current_actor() -> Actor:
     token = st.session_state.get(SESSION_KEY) or _browser_cookie()
     actor = resume_session(store(), token) if token else None
     if actor is None and _oidc_configured() and st.user.is_logged_in:
-        actor = actor_by_email(store(), str(st.user.get("email") or ""))
+        verified = st.user.get("email_verified", True) is not False  # refuse a provider's "no"
+        actor = actor_by_email(store(), str(st.user.get("email") or "")) if verified else None
         if actor:
             token = start_session(store(), actor.username)
     if actor is None:

@@ -5,7 +5,7 @@ from datetime import datetime, time
 import streamlit as st
 
 from restore.access import ROLES
-from restore.directory import add_branch, add_incident, add_system, add_user
+from restore.directory import add_branch, add_incident, add_system, add_user, update_user
 from restore.domain import RestoreError
 from restore.store import now_utc
 from restore.timefmt import LONDON, show
@@ -23,9 +23,9 @@ def attempt(action, success: str) -> None:
     try:
         action()
     except RestoreError as e:
-        st.error(str(e), icon=":material/error:")
+        st.error(session.plain(str(e)), icon=":material/error:")
     else:
-        st.success(success, icon=":material/check_circle:")
+        st.success(session.plain(success), icon=":material/check_circle:")
 
 
 tabs = st.tabs(["Branches", "Systems", "Users", "Incidents", "Import", "Export"])
@@ -89,7 +89,24 @@ with tabs[2]:
                 ),
                 f"Added user {username}.",
             )
-    st.dataframe(data.read("users"), hide_index=True, width="stretch")
+    users = data.read("users")
+    st.dataframe(users, hide_index=True, width="stretch")
+    with st.form("change_user", clear_on_submit=True):
+        st.write("Change a user")
+        c1, c2, c3 = st.columns(3)
+        who = c1.selectbox("User", list(users["username"]), key="change_user_name")
+        change = c2.selectbox("Change", ["Set a new password", "Deactivate", "Reactivate"])
+        new_password = c3.text_input("New password", type="password", key="change_user_pw")
+        if st.form_submit_button("Apply"):
+            kwargs = (
+                {"password": new_password}
+                if change.startswith("Set")
+                else {"active": change == "Reactivate"}
+            )
+            attempt(
+                lambda: update_user(data.store(), actor, username=who, **kwargs),
+                f"{change}: done for {who}.",
+            )
 
 with tabs[3]:
     with st.form("add_incident", clear_on_submit=True):
@@ -133,7 +150,7 @@ with tabs[4]:
             st.error(f"Nothing can be imported: {len(e.errors)} problems.", icon=":material/error:")
             st.dataframe({"problem": e.errors}, hide_index=True, width="stretch")
         except RestoreError as e:
-            st.error(str(e))
+            st.error(session.plain(str(e)))
         else:
             rows, _ = parse_csv(raw.decode("utf-8-sig"), now_utc())
             st.write(f"Preview: {count} rows, all valid.")
@@ -157,8 +174,18 @@ with tabs[4]:
                 attempt(lambda: import_csv(data.store(), actor, raw), f"Imported {count} rows.")
 
 with tabs[5]:
-    rows = export_rows(data.store(), actor)
-    st.write(f"The whole event log: {len(rows)} events.")
-    c1, c2 = st.columns(2)
-    c1.download_button("Download CSV", to_csv(rows), "restore-events.csv", "text/csv")
-    c2.download_button("Download JSON", to_json(rows), "restore-events.json", "application/json")
+    st.write("The whole event log, every column, nothing left out.")
+    if st.button("Prepare the export"):
+        with st.spinner("Reading the event log..."):
+            rows = export_rows(data.store(), actor)
+        st.write(f"{len(rows)} events.")
+        c1, c2 = st.columns(2)
+        for col, (label, text, name, mime) in zip(
+            (c1, c2),
+            (
+                ("Download CSV", to_csv(rows), "restore-events.csv", "text/csv"),
+                ("Download JSON", to_json(rows), "restore-events.json", "application/json"),
+            ),
+            strict=True,
+        ):
+            col.download_button(label, text, name, mime, on_click="ignore")

@@ -4,7 +4,7 @@ from datetime import datetime, time
 
 import streamlit as st
 
-from restore import briefing_files, publishing
+from restore import briefing_files, charts, figures, publishing
 from restore.briefing import to_markdown
 from restore.briefing_pdf import pictures
 from restore.domain import RestoreError
@@ -29,7 +29,7 @@ with draft_tab:
         at = c2.time_input("As of time (London)", value=time(9, 0))
         as_of = min(datetime.combine(day, at, LONDON), as_of)
     with st.spinner("Writing the briefing..."):
-        draft = publishing.draft(data.store(), as_of)
+        draft = data.read("briefing_draft", as_of)
     c1, c2 = st.columns(2)
     c1.download_button(
         "Download Markdown",
@@ -41,7 +41,11 @@ with draft_tab:
         with st.spinner("Drawing charts and the PDF..."):
             pdf = briefing_files.draft_file(data.store(), as_of, "pdf")
         c2.download_button(
-            "Download PDF", pdf, f"briefing-{as_of:%Y%m%d-%H%M}.pdf", "application/pdf"
+            "Download PDF",
+            pdf,
+            f"briefing-{as_of:%Y%m%d-%H%M}.pdf",
+            "application/pdf",
+            on_click="ignore",
         )
     with st.form("publish", border=True):
         st.write(
@@ -61,12 +65,21 @@ with draft_tab:
                         data.store(), actor, title=title, note=note, as_of=as_of, images=images
                     )
             except RestoreError as e:
-                st.error(str(e), icon=":material/error:")
+                st.error(session.plain(str(e)), icon=":material/error:")
             else:
                 st.success(f"Published briefing {new_id}. It is in the Published tab.")
     st.divider()
     # Our own Markdown, with every piece of user text escaped inside it.
     st.markdown(to_markdown(draft))
+    inputs = data.read("briefing_inputs", as_of)
+    head = figures.headline(
+        inputs.board, inputs.board_day_before, inputs.daily, inputs.incidents, as_of
+    )
+    st.plotly_chart(
+        charts.progress_chart(inputs.daily, inputs.incidents, head.forecast, head.total),
+        width="stretch",
+    )
+    st.plotly_chart(charts.status_grid(inputs.board), width="stretch")
 
 with published_tab:
     listing = publishing.published(data.store())
@@ -88,11 +101,15 @@ with published_tab:
         )
         c2.download_button(
             "Download PDF",
-            briefing_files.published_file(data.store(), chosen, "pdf"),
+            data.read("published_pdf", chosen),
             f"briefing-{chosen}.pdf",
             "application/pdf",
             key="pub_pdf",
         )
-        if row["progress_png"]:
-            st.image(row["progress_png"], caption="Progress, as published")
         st.markdown(row["markdown"])
+        for picture, caption in (
+            (row["progress_png"], "Restoration progress, as published"),
+            (row["grid_png"], "Status of every branch system, as published"),
+        ):
+            if picture:
+                st.image(picture, caption=caption)

@@ -16,6 +16,13 @@ now = data.minute(now_utc())
 board = data.read("board")
 
 
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Text that a spreadsheet would run as a formula (=, +, -, @) gets a leading apostrophe."""
+    return df.apply(
+        lambda col: col.map(lambda v: f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v)
+    )
+
+
 def section(title: str, df: pd.DataFrame, columns: dict, key: str, empty: str) -> None:
     st.subheader(f"{title} ({len(df)})")
     if df.empty:
@@ -36,7 +43,7 @@ def section(title: str, df: pd.DataFrame, columns: dict, key: str, empty: str) -
     )
     st.download_button(
         f"Download {title.lower()} as CSV",
-        df.to_csv(index=False),
+        spreadsheet_safe(df).to_csv(index=False),
         file_name=f"{key}.csv",
         mime="text/csv",
         key=f"dl:{key}",

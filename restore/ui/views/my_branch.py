@@ -5,8 +5,9 @@ behalf after a phone call. The core decides what is allowed; this page only
 offers the choices the core would accept.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
+import pandas as pd
 import streamlit as st
 
 from restore.access import Action, can
@@ -73,13 +74,16 @@ def state_choices(current: str | None) -> list[str]:
     return [s for s in legal_next_states(current) if hq or not needs_hq(current, s)]
 
 
+def known(value):
+    """A board cell's value, or None where pandas holds a gap (NaN / NaT / None)."""
+    return None if value is None or pd.isna(value) else value
+
+
 def update_form(row) -> None:
-    current = row["state"] if row["state"] == row["state"] else None
+    current = known(row["state"])
     key = seen_key(row["system"])
     # The newest event this page showed; a newer one at submit time is a conflict.
-    st.session_state.setdefault(
-        key, int(row["event_id"]) if row["event_id"] == row["event_id"] else 0
-    )
+    st.session_state.setdefault(key, int(known(row["event_id"]) or 0))
     hq = can(actor, Action.OVERRIDE)
     override = hq and st.toggle(
         "Override the transition rules",
@@ -95,22 +99,21 @@ def update_form(row) -> None:
             index=0 if current not in options else options.index(current),
         )
         note = st.text_area("Note", max_chars=2000, placeholder="What changed, what is next")
-        has_eta = st.checkbox(
-            "Set an expected restoration date",
-            value=row["eta"] == row["eta"] and row["eta"] is not None,
-        )
+        now_london = now_utc().astimezone(LONDON)
+        has_eta = st.checkbox("Set an expected restoration date", value=bool(known(row["eta"])))
         eta = st.date_input(
             "Expected restoration date",
-            value=row["eta"] if has_eta and row["eta"] else date.today() + timedelta(days=7),
+            value=known(row["eta"]) or now_london.date() + timedelta(days=7),
             format="DD/MM/YYYY",
         )
-        now_london = now_utc().astimezone(LONDON)
         c1, c2 = st.columns(2)
-        day = c1.date_input("Effective date", value=now_london.date(), format="DD/MM/YYYY")
+        default = (now_london.date(), now_london.time().replace(second=0, microsecond=0))
+        day = c1.date_input("Effective date", value=default[0], format="DD/MM/YYYY")
         at = c2.time_input(
             "Effective time (London)",
-            value=now_london.time().replace(second=0, microsecond=0),
+            value=default[1],
             step=timedelta(minutes=15),
+            help="Leave as it is for now; change it for something that happened earlier",
         )
         phone = hq and st.checkbox("Recorded on the branch's behalf after a phone call")
         reason = st.text_input("Override reason", max_chars=2000) if override else None
@@ -120,10 +123,17 @@ def update_form(row) -> None:
                 state,
                 note,
                 eta if has_eta else None,
-                datetime.combine(day, at, LONDON),
+                None if (day, at) == default else datetime.combine(day, at, LONDON),
                 phone,
                 reason,
             )
+    conflict = st.session_state.get(f"conflict:{key}")
+    if conflict:  # outside the form: a form may hold no other button
+        st.error(session.plain(conflict), icon=":material/sync_problem:")
+        if st.button("Load the latest and try again", key=f"reload:{key}"):
+            st.session_state.pop(key, None)
+            st.session_state.pop(f"conflict:{key}", None)
+            st.rerun()
 
 
 def submit(row, state, note, eta, at, phone, reason) -> None:
@@ -137,38 +147,38 @@ def submit(row, state, note, eta, at, phone, reason) -> None:
             state=state,
             note=note,
             eta=eta,
-            at=min(at, now_utc()),
+            at=at,
             reason=reason,
             source="phone" if phone else "web",
             seen_event_id=st.session_state[key],
         )
     except ConflictError as e:
-        st.error(str(e), icon=":material/sync_problem:")
-        if st.button("Load the latest and try again", key=f"reload:{key}"):
-            st.session_state.pop(key, None)
-            st.rerun()
+        st.session_state[f"conflict:{key}"] = f"Not recorded: {e}"
         return
     except RestoreError as e:
-        st.error(f"Not recorded: {e}", icon=":material/error:")
+        st.error(session.plain(f"Not recorded: {e}"), icon=":material/error:")
         return
     st.session_state[key] = event_id
+    st.session_state.pop(f"conflict:{key}", None)
     st.session_state["flash"] = f"Recorded: {row['system_name']} is now {label_of(state)}."
     st.rerun()
 
 
 if msg := st.session_state.pop("flash", None):
-    st.success(msg, icon=":material/check_circle:")
+    st.success(session.plain(msg), icon=":material/check_circle:")
 
 if can(actor, Action.RECORD_STATUS, branch_id=int(branch["id"])):
     st.subheader("Record a change")
     systems = {r["system"]: r for _, r in mine.iterrows()}
     names = {k: r["system_name"] for k, r in systems.items()}
-    chosen = st.radio("System", list(systems), format_func=names.get, horizontal=True)
+    chosen = st.radio(
+        "System", list(systems), format_func=lambda k: session.plain(names[k]), horizontal=True
+    )
     update_form(systems[chosen])
 
     with st.expander("Public workaround for members"), st.form("workaround"):
         text = st.text_input(
-            f"While {names[chosen]} is down, members can...",
+            f"While {session.plain(names[chosen])} is down, members can...",
             value=systems[chosen]["workaround"],
             max_chars=2000,
             placeholder="e.g. email branch.temp@example.org",
@@ -178,7 +188,7 @@ if can(actor, Action.RECORD_STATUS, branch_id=int(branch["id"])):
                 set_workaround(data.store(), actor, branch=branch["slug"], system=chosen, text=text)
                 st.success("Saved. The public status page shows it.")
             except RestoreError as e:
-                st.error(str(e))
+                st.error(session.plain(str(e)))
 
 st.subheader("History")
 history = data.read("history", int(branch["id"]))

@@ -73,7 +73,7 @@ def metrics() -> None:
         "Branches fully restored", f"{head.branches_all_in_service} of {head.branches_total}"
     )
     cols[2].metric("Systems still out", head.out_of_service, help="Out of service or recovering")
-    since = " · ".join(f"{n}: {d}" for n, d in head.days_since.items()) or "no incident"
+    since = " · ".join(f"{session.plain(n)}: {d}" for n, d in head.days_since.items())
     cols[3].metric("Days since the attack", max(head.days_since.values(), default=0), help=since)
     if fc and fc.done_on:
         cols[4].metric("Full restoration", f"{fc.done_on:%d %b %Y}", "done")
@@ -111,8 +111,9 @@ for key in names:
         100 * series["in service"] / max(int((board["system"] == key).sum()), 1)
     )
 total = max(head.total, 1)
-claimed = 100 * (daily["verifying"] + daily["restored"] + daily["degraded"]) / total
-verified = 100 * (daily["restored"] + daily["degraded"]) / total
+# Never-affected systems count in both lines, so that both reach 100% with the rest.
+verified = 100 * (daily["operational"] + daily["restored"] + daily["degraded"]) / total
+claimed = verified + 100 * daily["verifying"] / total
 target = head.forecast.target if head.forecast else None
 right.plotly_chart(
     charts.burnup_chart(per_system, claimed, verified, incidents, target), width="stretch"
