@@ -279,9 +279,16 @@ def update_user(
     username: str,
     active: bool | None = None,
     password: str | None = None,
+    role: str | None = None,
+    branch: str | None = None,
 ) -> None:
-    """Deactivate or reactivate a user (which signs them out everywhere), or set a new password."""
+    """Deactivate or reactivate a user, set a new password (both sign them out everywhere),
+    or change their role and branch (which take effect on their next click)."""
     require(actor, Action.MANAGE)
+    if role is not None and role not in ROLES:
+        raise ValidationError(f"unknown role {role!r}; roles are: {', '.join(ROLES)}")
+    if role == "chair" and not branch:
+        raise ValidationError("a chair needs a branch")
     if password is not None and len(password) < MIN_PASSWORD:
         raise ValidationError(f"password must be at least {MIN_PASSWORD} characters")
     if active is False and username == actor.username:
@@ -295,10 +302,14 @@ def update_user(
             "failed_logins": 0,
             "locked_until": None,
         }
-    if not values:
+    if role is not None:
+        values["role"] = role
+    if not values and branch is None:
         raise ValidationError("nothing to change")
     with store.write() as conn:
         bump_revision(conn)
+        if branch is not None or role is not None:
+            values["branch_id"] = find_branch(conn, branch)["id"] if branch else None
         done = conn.execute(update(users).where(users.c.username == username).values(**values))
         if done.rowcount != 1:
             raise NotFound(f"unknown user {username!r}")
@@ -308,4 +319,19 @@ def update_user(
             update(sessions)
             .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
             .values(revoked_at=now_utc())
+        )
+
+
+def set_incident_target(store: Store, actor: Actor, *, name: str, target_date: date | None) -> None:
+    """Move (or clear) an incident's restoration target date; forecasts compare against it."""
+    require(actor, Action.MANAGE)
+    with store.write() as conn:
+        row = conn.execute(select(incidents).where(incidents.c.name == name)).first()
+        if row is None:
+            raise NotFound(f"unknown incident {name!r}")
+        if target_date is not None and target_date < london_date(row.started_at):
+            raise ValidationError("restoration target date is before the incident started")
+        bump_revision(conn)
+        conn.execute(
+            update(incidents).where(incidents.c.id == row.id).values(target_date=target_date)
         )

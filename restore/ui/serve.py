@@ -47,7 +47,7 @@ async def set_session(request: Request) -> RedirectResponse:
             samesite="lax",
             path="/",
             max_age=int(IDLE_LIMIT.total_seconds()) * 3,
-            secure=request.url.scheme == "https",
+            secure="https" in (request.url.scheme, request.headers.get("x-forwarded-proto")),
         )
     return response
 

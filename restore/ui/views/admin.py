@@ -5,7 +5,14 @@ from datetime import datetime, time
 import streamlit as st
 
 from restore.access import ROLES
-from restore.directory import add_branch, add_incident, add_system, add_user, update_user
+from restore.directory import (
+    add_branch,
+    add_incident,
+    add_system,
+    add_user,
+    set_incident_target,
+    update_user,
+)
 from restore.domain import RestoreError
 from restore.store import now_utc
 from restore.timefmt import LONDON, show
@@ -93,16 +100,27 @@ with tabs[2]:
     st.dataframe(users, hide_index=True, width="stretch")
     with st.form("change_user", clear_on_submit=True):
         st.write("Change a user")
-        c1, c2, c3 = st.columns(3)
+        c1, c2 = st.columns(2)
         who = c1.selectbox("User", list(users["username"]), key="change_user_name")
-        change = c2.selectbox("Change", ["Set a new password", "Deactivate", "Reactivate"])
+        change = c2.selectbox(
+            "Change", ["Set a new password", "Change role and branch", "Deactivate", "Reactivate"]
+        )
+        c3, c4, c5 = st.columns(3)
         new_password = c3.text_input("New password", type="password", key="change_user_pw")
+        new_role = c4.selectbox("New role", list(ROLES), format_func=ROLES.get, key="change_role")
+        new_branch = c5.selectbox(
+            "New branch (chairs)",
+            [None, *branches["slug"]],
+            key="change_branch",
+            format_func=lambda s: "-" if s is None else s,
+        )
         if st.form_submit_button("Apply"):
-            kwargs = (
-                {"password": new_password}
-                if change.startswith("Set")
-                else {"active": change == "Reactivate"}
-            )
+            kwargs = {
+                "Set a new password": {"password": new_password},
+                "Change role and branch": {"role": new_role, "branch": new_branch},
+                "Deactivate": {"active": False},
+                "Reactivate": {"active": True},
+            }[change]
             attempt(
                 lambda: update_user(data.store(), actor, username=who, **kwargs),
                 f"{change}: done for {who}.",
@@ -129,6 +147,18 @@ with tabs[3]:
                 f"Added incident {title}.",
             )
     incidents = data.read("incidents")
+    if not incidents.empty:
+        with st.form("move_target", clear_on_submit=True):
+            c1, c2 = st.columns(2)
+            which = c1.selectbox("Incident", list(incidents["name"]), key="target_incident")
+            moved = c2.date_input(
+                "New restoration target", value=None, format="DD/MM/YYYY", key="target_date"
+            )
+            if st.form_submit_button("Move target"):
+                attempt(
+                    lambda: set_incident_target(data.store(), actor, name=which, target_date=moved),
+                    f"Target for {which} set to {moved or 'none'}.",
+                )
     st.dataframe(
         incidents.assign(started_at=[show(t) for t in incidents["started_at"]]),
         hide_index=True,
