@@ -19,6 +19,19 @@ from restore.domain import Band
 from restore.timefmt import show
 
 LONG_VERIFICATION = timedelta(days=3)
+# Section keys and headings, shared by the Markdown and the PDF.
+CHANGE_SECTIONS = (
+    ("restored", "Systems restored"),
+    ("lost", "Systems lost again"),
+    ("new_overdue", "New overdue dates"),
+    ("went_quiet", "Branches gone quiet"),
+)
+RISK_SECTIONS = (
+    ("overdue", "Overdue expected dates"),
+    ("long_verification", "Waiting long for HQ verification"),
+    ("stale", "Branches gone quiet (48 hours)"),
+    ("reinfections", "Re-infections"),
+)
 IN = Band.IN.value
 
 
@@ -263,13 +276,8 @@ def to_markdown(
         },
     )
     lines += ["## Risks that need a decision", ""]
-    for name, label, empty in (
-        ("overdue", "Overdue expected dates", "None."),
-        ("long_verification", "Waiting long for HQ verification", "None."),
-        ("stale", "Branches gone quiet (48 hours)", "None."),
-        ("reinfections", "Re-infections", "None."),
-    ):
-        lines += [f"### {label}", "", *_bullets(b.risks[name], empty)]
+    for name, label in RISK_SECTIONS:
+        lines += [f"### {label}", "", *_bullets(b.risks[name], "None.")]
     return "\n".join(lines)
 
 
@@ -315,11 +323,6 @@ def _changes_md(b: Briefing) -> list[str]:
         f"{when(b.previous['as_of'])})",
         "",
     ]
-    for name, label in (
-        ("restored", "Systems restored"),
-        ("lost", "Systems lost again"),
-        ("new_overdue", "New overdue dates"),
-        ("went_quiet", "Branches gone quiet"),
-    ):
+    for name, label in CHANGE_SECTIONS:
         lines += [f"**{label}** ({len(b.changes[name])})", "", *_bullets(b.changes[name], "None.")]
     return lines

@@ -16,7 +16,7 @@ from fpdf.fonts import FontFace
 from PIL import Image
 
 from restore import charts, figures
-from restore.briefing import Briefing, Inputs, when
+from restore.briefing import CHANGE_SECTIONS, RISK_SECTIONS, Briefing, Inputs, when
 from restore.domain import Band
 
 FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu")]
@@ -197,12 +197,7 @@ def to_pdf(
         widths=(30, 24, 58, 28, 20, 18),
     )
     w.heading("Risks that need a decision")
-    for key, label in (
-        ("overdue", "Overdue expected dates"),
-        ("long_verification", "Waiting long for HQ verification"),
-        ("stale", "Branches gone quiet (48 hours)"),
-        ("reinfections", "Re-infections"),
-    ):
+    for key, label in RISK_SECTIONS:
         w.heading(label, size=11)
         w.bullets(b.risks[key])
     return bytes(pdf.output())
@@ -245,11 +240,6 @@ def _changes(w: _Writer, b: Briefing) -> None:
         w.para("This is the first briefing.")
         return
     w.heading(f"Since the last briefing ({b.previous['title']}, as of {when(b.previous['as_of'])})")
-    for key, label in (
-        ("restored", "Systems restored"),
-        ("lost", "Systems lost again"),
-        ("new_overdue", "New overdue dates"),
-        ("went_quiet", "Branches gone quiet"),
-    ):
+    for key, label in CHANGE_SECTIONS:
         w.heading(f"{label} ({len(b.changes[key])})", size=11)
         w.bullets(b.changes[key])
