@@ -67,18 +67,18 @@ def durations(
 
 
 def _pair_episodes(flips: pd.DataFrame) -> pd.DataFrame:
-    out = []
-    for _, grp in flips.groupby("bs", sort=False):
-        down = None
-        for r in grp.itertuples():
-            if r.up == 0 and down is None:
-                down = r
-            elif r.up == 1 and down is not None:
-                out.append((down.branch, down.system, down.at, r.at))
-                down = None
-        if down is not None:
-            out.append((down.branch, down.system, down.at, None))
-    df = pd.DataFrame(out, columns=["branch", "system", "down_at", "restored_at"])
+    """Flips alternate down, up, down... per system (the query keeps only changes of the
+    in-service flag, starting with a down), so each down pairs with the row after it."""
+    flips = flips.assign(next_at=flips.groupby("bs")["at"].shift(-1))
+    downs = flips[flips["up"] == 0]
+    df = pd.DataFrame(
+        {
+            "branch": downs["branch"].to_numpy(),
+            "system": downs["system"].to_numpy(),
+            "down_at": pd.to_datetime(downs["at"], utc=True).to_numpy(),
+            "restored_at": pd.to_datetime(downs["next_at"], utc=True).to_numpy(),
+        }
+    )
     df["down_at"] = pd.to_datetime(df["down_at"], utc=True)
     df["restored_at"] = pd.to_datetime(df["restored_at"], utc=True)
     df["days"] = (df["restored_at"] - df["down_at"]).dt.total_seconds() / 86400
