@@ -35,7 +35,7 @@ st.dataframe(
     column_config={
         "branch": "Branch",
         "system_name": "Service",
-        "status": "Status",
+        "status": st.column_config.TextColumn("Status", width="medium"),
         "workaround": st.column_config.TextColumn("Meanwhile", width="large"),
     },
 )
