@@ -161,7 +161,7 @@ def hour_bucket(dialect: str, col):
 
 
 def _changes(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
-    """Per UTC hour: how many systems entered each state from which previous state."""
+    """Per UTC hour and system type: how many systems entered each state from which state."""
     prev = func.lag(events.c.state).over(
         partition_by=events.c.branch_system_id, order_by=events.c.id
     )
@@ -169,6 +169,7 @@ def _changes(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
         scope(
             select(
                 hour_bucket(store.dialect, events.c.effective_at).label("hour"),
+                systems.c.key.label("system"),
                 events.c.state,
                 prev.label("prev"),
             )
@@ -178,12 +179,12 @@ def _changes(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
         )
     ).subquery()
     q = (
-        select(inner.c.hour, inner.c.state, inner.c.prev, func.count().label("n"))
+        select(inner.c.hour, inner.c.system, inner.c.state, inner.c.prev, func.count().label("n"))
         .where((inner.c.prev.is_(None)) | (inner.c.prev != inner.c.state))
-        .group_by(inner.c.hour, inner.c.state, inner.c.prev)
+        .group_by(inner.c.hour, inner.c.system, inner.c.state, inner.c.prev)
     )
     with store.read() as conn:
-        df = pd.DataFrame(conn.execute(q).all(), columns=["hour", "state", "prev", "n"])
+        df = pd.DataFrame(conn.execute(q).all(), columns=["hour", "system", "state", "prev", "n"])
     df["hour"] = pd.to_datetime(df["hour"], utc=True)
     return df
 
@@ -202,7 +203,24 @@ def progress(
     columns named after the bands. Empty log: an empty frame with those columns.
     """
     until = until or now_utc()
+    return _counts(_changes(store, filters, until), until, freq)
+
+
+def progress_by_system(
+    store: Store,
+    filters: Filters = NO_FILTER,
+    *,
+    until: datetime | None = None,
+    freq: str = "D",
+) -> dict[str, pd.DataFrame]:
+    """progress() for each system type (keyed by system key), from one query."""
+    until = until or now_utc()
     changes = _changes(store, filters, until)
+    return {key: _counts(part, until, freq) for key, part in changes.groupby("system")}
+
+
+def _counts(changes: pd.DataFrame, until: datetime, freq: str) -> pd.DataFrame:
+    """Running counts per state (and band) from per-hour state changes."""
     cols = list(STATE_IDS) + [b.value for b in Band]
     if changes.empty:
         return pd.DataFrame(columns=cols, dtype="int64")

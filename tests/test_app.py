@@ -3,7 +3,7 @@
 import json
 import re
 import shutil
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -370,3 +370,15 @@ def test_cached_reads_see_a_write_made_by_another_process(demo):
     after = data.read("board")
     kent = after[(after["slug"] == "kent") & (after["system"] == "email")].iloc[0]
     assert kent["note"] == "from another process"
+
+
+def test_a_system_whose_expected_date_has_passed_can_still_be_updated(demo):
+    from restore import queries
+
+    late = queries.overdue(queries.board(demo), datetime.now(UTC)).iloc[0]
+    at = app(demo, "hq.it").switch_page(str(VIEWS / "my_branch.py")).run()
+    labelled(at.selectbox, "Branch").set_value(late["slug"]).run()
+    _record_on_page(at, late["system"], late["state"], note="chased again")  # a check-in
+    assert f"Recorded: {late['system_name']} is now" in texts(at)
+    last = export_rows(demo, actor_for(demo, "hq.it"))[-1]
+    assert last["eta"] == late["eta"].isoformat()  # carried forward, still overdue

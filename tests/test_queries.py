@@ -134,3 +134,12 @@ def test_overdue_lists_systems_out_past_their_expected_date(story):
     assert queries.overdue(board, at(5)).empty  # due today is not overdue
     late = queries.overdue(board, at(7))
     assert list(late["branch"]) == ["Kent"] and late.loc[0, "days_overdue"] == 2
+
+
+def test_progress_by_system_adds_up_to_progress(story):
+    whole = queries.progress(story, until=NOW)
+    parts = queries.progress_by_system(story, until=NOW)
+    assert set(parts) == {"email", "hub"}
+    summed = sum(p.reindex(whole.index).ffill().fillna(0) for p in parts.values())
+    assert (summed["in service"] == whole["in service"]).all()
+    assert parts["hub"]["outage"].iloc[-1] == 1

@@ -20,6 +20,7 @@ READS: dict[str, Callable[..., Any]] = {
     "board": queries.board,
     "board_as_of": queries.board_as_of,
     "progress": queries.progress,
+    "progress_by_system": queries.progress_by_system,
     "durations": timelines.durations,
     "segments": timelines.segments,
     "slippage": timelines.slippage,

@@ -100,10 +100,15 @@ def update_form(row) -> None:
         )
         note = st.text_area("Note", max_chars=2000, placeholder="What changed, what is next")
         now_london = now_utc().astimezone(LONDON)
-        has_eta = st.checkbox("Set an expected restoration date", value=bool(known(row["eta"])))
+        current_eta = known(row["eta"])
+        # Unticked, the current expected date carries forward (the core keeps it).
+        has_eta = st.checkbox(
+            "Set a new expected restoration date",
+            help=f"Now: {current_eta:%d %b %Y}" if current_eta else "None set yet",
+        )
         eta = st.date_input(
             "Expected restoration date",
-            value=known(row["eta"]) or now_london.date() + timedelta(days=7),
+            value=max(current_eta or now_london.date(), now_london.date() + timedelta(days=7)),
             format="DD/MM/YYYY",
         )
         c1, c2 = st.columns(2)

@@ -103,11 +103,9 @@ left.plotly_chart(
     charts.progress_chart(daily, incidents, head.forecast, head.total), width="stretch"
 )
 per_system = {}
-for key in names:
-    series = data.read(
-        "progress", Filters(filters.regions, (key,), filters.incident), until=as_of, freq="D"
-    )
-    per_system[names[key]] = (
+by_system = data.read("progress_by_system", filters, until=as_of, freq="D")
+for key, series in by_system.items():
+    per_system[names.get(key, key)] = (
         100 * series["in service"] / max(int((board["system"] == key).sum()), 1)
     )
 total = max(head.total, 1)
