@@ -202,8 +202,12 @@ st.dataframe(
     column_order=["at", "system", "state", "note", "eta", "by", "source", "reason"],
     column_config={
         "at": "When (London)",
+        "system": "System",
+        "state": "State",
         "note": st.column_config.TextColumn("Note", width="large"),
         "eta": "Expected",
+        "by": "By",
+        "source": "How",
         "reason": "Override reason",
     },
     hide_index=True,
