@@ -34,7 +34,6 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -280,8 +279,3 @@ def bump_revision(conn: Connection) -> None:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-
-
-def ping(store: Store) -> None:
-    with store.read() as conn:
-        conn.execute(text("SELECT 1"))

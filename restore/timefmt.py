@@ -32,10 +32,6 @@ def parse_date(text: str) -> date:
         raise TimeFormatError(f"{text!r} is not a date: use YYYY-MM-DD, e.g. 2026-04-30") from None
 
 
-def london(value: datetime) -> datetime:
-    return value.astimezone(LONDON)
-
-
 def london_date(value: datetime) -> date:
     return value.astimezone(LONDON).date()
 
