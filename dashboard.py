@@ -8,9 +8,10 @@ import streamlit as st
 
 from restore.access import PAGES, may_see
 from restore.ui import data, session
-from restore.ui.views import VIEWS, refusal_page
+from restore.ui.views import VIEWS, refusal_page, style
 
 st.set_page_config(page_title="Restore", page_icon=":material/healing:", layout="wide")
+style()
 
 if not data.schema_ready():
     st.error("The database has no schema yet: run `python -m restore init` and `seed`.")
@@ -22,7 +23,7 @@ pages = {
         str(VIEWS[name].path), title=VIEWS[name].title, icon=VIEWS[name].icon, url_path=name
     )
     if may_see(actor, name)
-    else refusal_page(name)
+    else refusal_page(name, actor)
     for name in PAGES
 }
 landing = pages[
@@ -32,7 +33,7 @@ landing = pages[
 
 def home() -> None:
     """The root URL: go to this role's first page (every real page keeps its own URL)."""
-    st.switch_page(landing)
+    st.switch_page(landing, query_params=st.query_params.to_dict())
 
 
 pages = [st.Page(home, title="Home", default=True, visibility="hidden"), *pages.values()]

@@ -29,7 +29,7 @@ CHANGE_SECTIONS = (
 RISK_SECTIONS = (
     ("overdue", "Overdue expected dates"),
     ("long_verification", "Waiting long for HQ verification"),
-    ("stale", "Branches gone quiet (48 hours)"),
+    ("stale", "Branches gone quiet (48 hours) or never reported"),
     ("reinfections", "Re-infections"),
 )
 IN = Band.IN.value
@@ -65,27 +65,33 @@ def _forecast_text(fc: figures.Forecast | None) -> str:
     if fc is None or (fc.likely is None and fc.done_on is None):
         return "there is no recent progress to forecast from"
     if fc.done_on:
-        return f"full restoration was reached on {fc.done_on:%d %B %Y}"
-    text = f"full restoration forecast for {fc.likely:%d %B %Y}"
-    delta = fc.days_before_target
-    if delta is None:
-        return text + " (no restoration target set)"
-    if delta >= 0:
-        return text + f", {delta} days before the target"
-    return text + f", {-delta} days after the target"
+        return f"full restoration was reached on {fc.done_on:%-d %B %Y}"
+    text = f"full restoration forecast for {fc.likely:%-d %B %Y}"
+    return f"{text} ({fc.against_target()})"
 
 
-def _headline(head: figures.Headline, previous_in: int | None, reported: bool) -> str:
+def _silent_text(head: figures.Headline) -> str:
+    n = len(head.never_reported_branches)
+    if n:
+        return f"{n} branch{'es have' if n != 1 else ' has'} never reported"
+    m = head.never_reported_systems
+    return f"{m} system{'s have' if m != 1 else ' has'} never been reported" if m else ""
+
+
+def headline_text(head: figures.Headline, previous_in: int | None = None) -> str:
+    """The briefing's one-sentence headline; the overview opens with it too."""
     if head.total == 0:
         return "No branch systems are recorded yet."
-    if not reported:
+    if head.never_reported_systems == head.total:
         return f"No status has been recorded yet for any of the {head.total} branch systems."
     text = f"{head.in_service} of {head.total} systems are back in service ({head.percent}%)"
     if previous_in is not None:
         diff = head.in_service - previous_in
         text += ", " + (f"up {diff}" if diff > 0 else f"down {-diff}" if diff < 0 else "no change")
         text += " since the last briefing"
-    return f"{text}; {_forecast_text(head.forecast)}."
+    text += f"; {_forecast_text(head.forecast)}"
+    silent = _silent_text(head)
+    return f"{text}; {silent}." if silent else f"{text}."
 
 
 def _snapshot(board: pd.DataFrame, overdue_keys: set[str], stale: list[str]) -> dict:
@@ -159,13 +165,20 @@ def _risks(board, overdue, stale, episodes, as_of) -> dict[str, list[str]]:
             f"{r.branch} {r.system_name}: waiting for HQ checks since {show(r.since)}"
             for r in verifying.itertuples()
         ],
-        "stale": [
-            f"{r.branch}: no update for {r.hours_quiet:.0f} hours" for r in stale.itertuples()
-        ],
+        "stale": [_stale_text(r) for r in stale.itertuples()],
         "reinfections": [
             f"{b} {names.get(s, s)}: lost {n} times" for (b, s), n in repeat.items() if n > 1
         ],
     }
+
+
+def _stale_text(r) -> str:
+    if pd.isna(r.last_update):
+        return f"{r.branch}: has never reported"
+    text = f"{r.branch}: no update for {r.hours_quiet:.0f} hours"
+    if r.never_reported:
+        text = f"{r.branch}: {r.never_reported} system(s) never reported"
+    return text
 
 
 @dataclass(frozen=True)
@@ -191,7 +204,7 @@ def compose(inputs: Inputs, as_of: datetime, previous: dict | None = None) -> Br
     fc = head.forecast
     return Briefing(
         as_of=as_of.isoformat(),
-        headline=_headline(head, prev_in, bool(board["state"].notna().any())),
+        headline=headline_text(head, prev_in),
         totals={
             "in_service": head.in_service,
             "total": head.total,
@@ -201,6 +214,8 @@ def compose(inputs: Inputs, as_of: datetime, previous: dict | None = None) -> Br
             "branches": head.branches_total,
             "branches_all_in_service": head.branches_all_in_service,
             "branches_fresh": head.branches_fresh,
+            "branches_never_reported": len(head.never_reported_branches),
+            "systems_never_reported": head.never_reported_systems,
             "since_previous": None if prev_in is None else head.in_service - prev_in,
         },
         per_system=_per_group(board, "system_name", "system"),
@@ -210,7 +225,7 @@ def compose(inputs: Inputs, as_of: datetime, previous: dict | None = None) -> Br
         forecast=None
         if fc is None
         else {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(fc).items()}
-        | {"days_before_target": fc.days_before_target},
+        | {"days_before_target": fc.days_before_target, "against_target": fc.against_target()},
         previous={"title": previous.get("title", ""), "as_of": previous["as_of"]}
         if previous
         else None,
@@ -291,6 +306,11 @@ def _figures_md(b: Briefing) -> list[str]:
         f"- Branches with every system in service: {t['branches_all_in_service']} of "
         f"{t['branches']}; branches reporting in the last 24 hours: {t['branches_fresh']}",
     ]
+    if t.get("systems_never_reported"):
+        lines.append(
+            f"- Never reported: {t.get('branches_never_reported', 0)} branches, "
+            f"{t['systems_never_reported']} systems"
+        )
     lines += [f"- Days since {md(name)}: {days}" for name, days in b.days_since.items()]
     if not b.days_since:
         lines.append("- No incident is recorded.")
@@ -299,7 +319,7 @@ def _figures_md(b: Briefing) -> list[str]:
         lines.append(
             f"- Forecast: {fc['likely']} (range {fc['optimistic']} to "
             f"{fc['pessimistic'] or 'open-ended'}), at {fc['pace_per_day']:.1f} systems "
-            f"a day; target {fc['target'] or 'not set'}"
+            f"a day; {fc.get('against_target') or 'target ' + str(fc['target'] or 'not set')}"
         )
     cols = {
         "system": "System",

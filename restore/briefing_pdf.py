@@ -219,7 +219,8 @@ def _figures(w: _Writer, b: Briefing) -> None:
     if fc.get("likely"):
         lines.append(
             f"Forecast full restoration: {fc['likely']} (range {fc['optimistic']} to "
-            f"{fc['pessimistic'] or 'open-ended'}); target {fc['target'] or 'not set'}"
+            f"{fc['pessimistic'] or 'open-ended'}); "
+            f"{fc.get('against_target') or 'target ' + str(fc['target'] or 'not set')}"
         )
     w.bullets(lines)
     bands = [Band.IN.value, Band.RECOVERING.value, Band.OUT.value]

@@ -1,8 +1,14 @@
 """DataFrames -> plotly figures. No database, no Streamlit.
 
-Colours are Okabe-Ito (safe for the common colour-vision deficiencies), and
-every colour is also named in a legend and on hover, so none is the only cue.
-User text (notes) is HTML-escaped before it reaches a hover label.
+Colours come from restore.palette (checked to stay apart under the common colour-vision
+deficiencies), and every colour is also named in a legend and on hover, and marked with a
+symbol on the status grid, so none is the only cue. User text (branch and system names,
+notes) is HTML-escaped before it reaches a label.
+
+Every figure carries TEMPLATE explicitly. Importing Streamlit makes its own template plotly's
+process-wide default: placeholder colours that only Streamlit's browser code fills in, and
+axes that make no room for their labels, so PNGs drawn in that process (briefing pictures)
+lost their labels. In the dashboard, Streamlit's theme still restyles TEMPLATE's defaults.
 """
 
 from __future__ import annotations
@@ -12,27 +18,57 @@ from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from restore.domain import STATE_IDS, STATES, Band
 from restore.figures import Forecast
+from restore.palette import (  # STATE_COLOURS, BAND_COLOURS: also imported from here
+    BAND_COLOURS,
+    GRID,
+    INK,
+    MUTED,
+    SERIES_COLOURS,
+    STATE_COLOURS,
+    STATE_SYMBOLS,
+    text_on,
+)
 
-STATE_COLOURS = {
-    "operational": "#0072B2",
-    "outage": "#D55E00",
-    "contained": "#CC79A7",
-    "investigating": "#E69F00",
-    "rebuilding": "#F0E442",
-    "verifying": "#56B4E9",
-    "restored": "#009E73",
-    "degraded": "#8FD1B8",
-    None: "#D9D9D9",
-}
-BAND_COLOURS = {
-    Band.OUT.value: "#D55E00",
-    Band.RECOVERING.value: "#E69F00",
-    Band.IN.value: "#009E73",
-}
 FONT = {"family": "Source Sans Pro, Arial, sans-serif", "size": 13}
+
+
+def _template() -> go.layout.Template:
+    """plotly_white with our ink, grid and series colours, and margins that grow to fit labels."""
+    axis = {
+        "automargin": True,
+        "color": INK,
+        "gridcolor": GRID,
+        "linecolor": MUTED,
+        "zerolinecolor": MUTED,
+        "tickfont": {"color": INK},
+        "title": {"font": {"color": INK}},
+    }
+    template = go.layout.Template(pio.templates["plotly_white"])
+    template.layout.update(
+        font={**FONT, "color": INK},
+        title={"font": {"color": INK}},
+        legend={"font": {"color": INK}},
+        paper_bgcolor="#FFFFFF",
+        plot_bgcolor="#FFFFFF",
+        colorway=list(SERIES_COLOURS),
+        hoverlabel={"font": {"color": INK}, "bgcolor": "#FFFFFF", "bordercolor": MUTED},
+        xaxis=axis,
+        yaxis=axis,
+    )
+    return template
+
+
+TEMPLATE = _template()
+pio.templates["restore"] = TEMPLATE  # by name too, for anyone drawing alongside these charts
+
+
+def _figure(*traces) -> go.Figure:
+    """A new figure on TEMPLATE, whatever the process default template is."""
+    return go.Figure(data=list(traces), layout={"template": TEMPLATE})
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
@@ -42,12 +78,25 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         font=FONT,
         plot_bgcolor="white",
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "xanchor": "left"},
+        # Anchored to the foot of the figure, not the plot, so tall charts keep it close.
+        legend={
+            "orientation": "h",
+            "yref": "container",
+            "y": 0,
+            "yanchor": "bottom",
+            "x": 0,
+            "xanchor": "left",
+        },
         hoverlabel={"align": "left"},
     )
-    fig.update_xaxes(showgrid=True, gridcolor="#EEEEEE")
-    fig.update_yaxes(showgrid=True, gridcolor="#EEEEEE")
+    fig.update_xaxes(showgrid=True)
+    fig.update_yaxes(showgrid=True)
     return fig
+
+
+def _tint(colour: str, alpha: float) -> str:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
 
 
 def _text(value) -> str:
@@ -68,8 +117,32 @@ def _cell_hover(r) -> str:
     )
 
 
+def state_name(state: str | None) -> str:
+    """A state's legend entry: its grid symbol, then its label ("✓ Restored")."""
+    return f"{STATE_SYMBOLS[state]} {STATES[state].label if state else 'No report'}"
+
+
+def _state_or_none(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _cell_symbols(cells: pd.DataFrame) -> go.Scatter:
+    """Each cell's state symbol, dark on light colours and white on dark ones."""
+    states = [_state_or_none(s) for s in cells["state"]]
+    return go.Scatter(
+        x=list(cells["branch"]),
+        y=list(cells["system_name"]),
+        mode="text",
+        text=[STATE_SYMBOLS[s] for s in states],
+        textfont={"color": [text_on(STATE_COLOURS[s]) for s in states], "size": 12},
+        hoverinfo="skip",
+        showlegend=False,
+    )
+
+
 def status_grid(board: pd.DataFrame) -> go.Figure:
-    """Branches across, systems down; cells coloured by state, named in legend and hover."""
+    """Branches across, systems down; cells coloured by state and marked with its symbol,
+    named in the legend and on hover."""
     board = board.assign(
         branch=board["branch"].map(html.escape), system_name=board["system_name"].map(html.escape)
     )
@@ -77,7 +150,7 @@ def status_grid(board: pd.DataFrame) -> go.Figure:
     branches = list(dict.fromkeys(order["branch"]))
     systems = list(dict.fromkeys(board["system_name"]))
     codes = {s: i for i, s in enumerate([*STATE_IDS, None])}
-    cells = board.assign(code=[codes[s if isinstance(s, str) else None] for s in board["state"]])
+    cells = board.assign(code=[codes[_state_or_none(s)] for s in board["state"]])
     z = cells.pivot(index="system_name", columns="branch", values="code").reindex(
         index=systems, columns=branches
     )
@@ -90,7 +163,7 @@ def status_grid(board: pd.DataFrame) -> go.Figure:
     scale = []
     for state, i in codes.items():  # one flat band of colour per state code
         scale += [[i / n, STATE_COLOURS[state]], [(i + 1) / n, STATE_COLOURS[state]]]
-    fig = go.Figure(
+    fig = _figure(
         go.Heatmap(
             z=z.values,
             x=branches,
@@ -103,27 +176,34 @@ def status_grid(board: pd.DataFrame) -> go.Figure:
             ygap=2,
             hovertext=hover.values,
             hoverinfo="text",
-        )
+        ),
+        _cell_symbols(cells),
     )
+    present = {_state_or_none(s) for s in board["state"]}
     for state in codes:  # legend entries: the heatmap itself has none
-        if state in set(board["state"]) or (state is None and board["state"].isna().any()):
+        if state in present:
             fig.add_trace(
                 go.Scatter(
                     x=[None],
                     y=[None],
                     mode="markers",
-                    name=STATES[state].label if state else "No report",
+                    name=state_name(state),
                     marker={"symbol": "square", "size": 12, "color": STATE_COLOURS[state]},
                 )
             )
+    _layout(fig, "Status of every branch system", height=210 + 34 * len(systems))
     fig.update_xaxes(
-        tickangle=-50, showgrid=False, tickmode="array", tickvals=branches, tickfont={"size": 11}
+        autotickangles=[-50, -90],  # upright when the branch names would collide
+        showgrid=False,
+        tickmode="array",
+        tickvals=branches,
+        tickfont={"size": 11},
     )
     fig.update_yaxes(autorange="reversed", showgrid=False)
-    _layout(fig, "Status of every branch system", height=210 + 34 * len(systems))
     fig.update_layout(
         legend={
             "orientation": "v",
+            "yref": "paper",
             "x": 1.01,
             "y": 1,
             "xanchor": "left",
@@ -137,7 +217,7 @@ def status_grid(board: pd.DataFrame) -> go.Figure:
 def _mark_incidents(fig: go.Figure, incidents: pd.DataFrame, target: date | None) -> None:
     for i, r in enumerate(incidents.itertuples()):
         fig.add_vline(
-            x=r.started_at.tz_convert("Europe/London").date(), line_dash="dot", line_color="#555555"
+            x=r.started_at.tz_convert("Europe/London").date(), line_dash="dot", line_color=MUTED
         )
         fig.add_annotation(
             x=r.started_at.tz_convert("Europe/London").date(),
@@ -145,12 +225,13 @@ def _mark_incidents(fig: go.Figure, incidents: pd.DataFrame, target: date | None
             yref="paper",
             text=html.escape(r.name),
             showarrow=False,
+            bgcolor="rgba(255,255,255,0.85)",
             xanchor="left",
             yanchor="top",
-            font={"size": 11, "color": "#555555"},
+            font={"size": 11, "color": MUTED},
         )
     if target:
-        fig.add_vline(x=target, line_dash="dash", line_color="#000000")
+        fig.add_vline(x=target, line_dash="dash", line_color=INK)
         fig.add_annotation(
             x=target,
             y=1,
@@ -167,7 +248,7 @@ def progress_chart(
     daily: pd.DataFrame, incidents: pd.DataFrame, fc: Forecast | None, total: int
 ) -> go.Figure:
     """Systems per band over time, stacked (in service at the bottom), with the forecast ahead."""
-    fig = go.Figure()
+    fig = _figure()
     for band in (Band.IN, Band.RECOVERING, Band.OUT):
         fig.add_trace(
             go.Scatter(
@@ -177,6 +258,7 @@ def progress_chart(
                 stackgroup="bands",
                 mode="lines",
                 line={"width": 0.5, "color": BAND_COLOURS[band.value]},
+                fillcolor=_tint(BAND_COLOURS[band.value], 0.8),
                 hovertemplate="%{x|%d %b}: %{y} " + band.value + "<extra></extra>",
             )
         )
@@ -195,8 +277,9 @@ def _forecast_traces(fig: go.Figure, daily: pd.DataFrame, fc: Forecast, total: i
             go.Scatter(
                 x=[today, fc.optimistic, far, today],
                 y=[now_in, total, total, now_in],
+                mode="lines",
                 fill="toself",
-                fillcolor="rgba(0,158,115,0.12)",
+                fillcolor=_tint(BAND_COLOURS[Band.IN.value], 0.15),
                 line={"width": 0},
                 name="Forecast range",
                 hoverinfo="skip",
@@ -208,7 +291,7 @@ def _forecast_traces(fig: go.Figure, daily: pd.DataFrame, fc: Forecast, total: i
             y=[now_in, total],
             mode="lines+markers",
             name="Forecast",
-            line={"dash": "dash", "color": "#006B4E", "width": 2},
+            line={"dash": "dash", "color": BAND_COLOURS[Band.IN.value], "width": 2},
             hovertemplate="%{x|%d %b %Y}: %{y} in service (forecast)<extra></extra>",
         )
     )
@@ -222,8 +305,7 @@ def burnup_chart(
     target: date | None,
 ) -> go.Figure:
     """Share of each system type back in service, and branch claims against HQ verification."""
-    fig = go.Figure()
-    palette = ["#0072B2", "#E69F00", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+    fig = _figure()
     for i, (name, series) in enumerate(per_system.items()):
         fig.add_trace(
             go.Scatter(
@@ -231,7 +313,7 @@ def burnup_chart(
                 y=series,
                 name=f"{html.escape(name)} in service",
                 mode="lines",
-                line={"color": palette[i % len(palette)]},
+                line={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)]},
             )
         )
     fig.add_trace(
@@ -240,7 +322,7 @@ def burnup_chart(
             y=claimed,
             name="Back up (claimed by branch)",
             mode="lines",
-            line={"dash": "dot", "color": "#555555", "width": 2},
+            line={"dash": "dot", "color": MUTED, "width": 2},
         )
     )
     fig.add_trace(
@@ -249,7 +331,7 @@ def burnup_chart(
             y=verified,
             name="Restored (verified by HQ)",
             mode="lines",
-            line={"color": "#009E73", "width": 3},
+            line={"color": STATE_COLOURS["restored"], "width": 3},
         )
     )
     _mark_incidents(fig, incidents, target)
@@ -260,7 +342,7 @@ def burnup_chart(
 
 def slippage_chart(slips: pd.DataFrame, system_names: dict[str, str]) -> go.Figure:
     """How often, and by how many days, expected restoration dates moved, per system type."""
-    fig = go.Figure()
+    fig = _figure()
     for key, part in slips.groupby("system"):
         label = html.escape(system_names.get(key, key))
         fig.add_trace(
@@ -270,15 +352,15 @@ def slippage_chart(slips: pd.DataFrame, system_names: dict[str, str]) -> go.Figu
                 boxpoints="all",
                 jitter=0.4,
                 pointpos=0,
-                marker={"size": 6, "color": "#0072B2"},
-                line={"color": "#555555"},
+                marker={"size": 6, "color": SERIES_COLOURS[0]},
+                line={"color": MUTED},
                 hovertext=[
                     f"{html.escape(b)}: {a} -> {c}"
                     for b, a, c in zip(part["branch"], part["from"], part["to"], strict=True)
                 ],
             )
         )
-    fig.update_yaxes(title="days moved (later is positive)", zeroline=True, zerolinecolor="#999")
+    fig.update_yaxes(title="days moved (later is positive)", zeroline=True, zerolinecolor=MUTED)
     title = f"Expected-date slippage: {len(slips)} moves"
     if len(slips):
         title += f", median {slips['days'].median():.0f} days"
@@ -292,7 +374,7 @@ def timeline_chart(segments: pd.DataFrame) -> go.Figure:
     df = segments[segments["state"] != "operational"].copy()
     df["row"] = df["branch"].map(html.escape) + " · " + df["system"].map(html.escape)
     rows = list(dict.fromkeys(df.sort_values(["branch", "system"])["row"]))
-    fig = go.Figure()
+    fig = _figure()
     for state in STATE_IDS:
         part = df[df["state"] == state]
         if part.empty:
@@ -319,7 +401,7 @@ def timeline_chart(segments: pd.DataFrame) -> go.Figure:
 def ttr_chart(durations: pd.DataFrame, system_names: dict[str, str]) -> go.Figure:
     """Days from losing a system to having it back in service, per system type."""
     done = durations.dropna(subset=["days"])
-    fig = go.Figure()
+    fig = _figure()
     for key, part in done.groupby("system"):
         fig.add_trace(
             go.Box(
@@ -329,8 +411,8 @@ def ttr_chart(durations: pd.DataFrame, system_names: dict[str, str]) -> go.Figur
                 jitter=0.4,
                 pointpos=0,
                 orientation="h",
-                marker={"size": 5, "color": "#009E73"},
-                line={"color": "#555555"},
+                marker={"size": 5, "color": STATE_COLOURS["restored"]},
+                line={"color": MUTED},
                 hovertext=[html.escape(b) for b in part["branch"]],
             )
         )

@@ -70,10 +70,11 @@ def add_user(
     display_name: str | None = None,
     password: str | None = None,
     email: str | None = None,
+    phone: str | None = None,
 ) -> int:
     """Create a user; chairs need a branch. Raises ValidationError, writing nothing."""
     require(actor, Action.MANAGE)
-    problems = []
+    problems = _contact_problems(email, phone)
     if not _USERNAME.match(username or ""):
         problems.append(
             f"username {username!r} must be 2-80 lower-case letters, digits, '.', '_' or '-'"
@@ -107,9 +108,23 @@ def add_user(
                 password_hash=hash_password(password) if password else None,
                 active=True,
                 email=(email or "").strip().lower() or None,
+                phone=(phone or "").strip() or None,
                 failed_logins=0,
             )
         ).inserted_primary_key[0]
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()-]{6,30}$")
+
+
+def _contact_problems(email: str | None, phone: str | None) -> list[str]:
+    problems = []
+    if email and not _EMAIL.match(email.strip()):
+        problems.append(f"e-mail {email!r} is not an e-mail address")
+    if phone and not _PHONE.match(phone.strip()):
+        problems.append(f"phone {phone!r} must be digits, spaces, (), - and an optional +")
+    return problems
 
 
 def actor_for(store: Store, username: str) -> Actor:
@@ -281,10 +296,15 @@ def update_user(
     password: str | None = None,
     role: str | None = None,
     branch: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
 ) -> None:
     """Deactivate or reactivate a user, set a new password (both sign them out everywhere),
-    or change their role and branch (which take effect on their next click)."""
+    change their role and branch (which take effect on their next click), or their e-mail
+    and phone ("" clears one)."""
     require(actor, Action.MANAGE)
+    if problems := _contact_problems(email, phone):
+        raise ValidationError("; ".join(problems))
     if role is not None and role not in ROLES:
         raise ValidationError(f"unknown role {role!r}; roles are: {', '.join(ROLES)}")
     if role == "chair" and not branch:
@@ -304,15 +324,29 @@ def update_user(
         }
     if role is not None:
         values["role"] = role
+    if email is not None:
+        values["email"] = email.strip().lower() or None
+    if phone is not None:
+        values["phone"] = phone.strip() or None
     if not values and branch is None:
         raise ValidationError("nothing to change")
     with store.write() as conn:
         bump_revision(conn)
         if branch is not None or role is not None:
             values["branch_id"] = find_branch(conn, branch)["id"] if branch else None
+        if values.get("email"):
+            clash = conn.execute(
+                select(users.c.username).where(
+                    users.c.email == values["email"], users.c.username != username
+                )
+            ).first()
+            if clash:
+                raise ValidationError(f"another user already has the e-mail {email!r}")
         done = conn.execute(update(users).where(users.c.username == username).values(**values))
         if done.rowcount != 1:
             raise NotFound(f"unknown user {username!r}")
+        if password is None and active is not False:
+            return
         # A new password or deactivation ends every open session of that user.
         user_id = select(users.c.id).where(users.c.username == username).scalar_subquery()
         conn.execute(

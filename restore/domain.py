@@ -67,6 +67,29 @@ TRANSITIONS: dict[str | None, frozenset[str]] = {
 }
 
 
+# One plain sentence per state: what happens next, and who acts (shown beside each system).
+NEXT_STEP: dict[str | None, str] = {
+    None: "Not reported yet: the branch chair records how it is now.",
+    "operational": "Working and never affected: nothing to do unless it breaks.",
+    "outage": "Down: the branch chair records when investigation starts.",
+    "contained": "Disconnected to stop the spread: the branch chair records when investigation "
+    "starts.",
+    "investigating": "Being investigated: the branch chair records when rebuilding starts.",
+    "rebuilding": "Being rebuilt: the branch chair marks it ready for HQ IT's checks when it is "
+    "back up.",
+    "verifying": "Waiting for HQ IT's security checks: HQ IT restores it or sends it back to "
+    "rebuilding.",
+    "restored": "Back in service and checked by HQ IT: nothing to do unless it breaks.",
+    "degraded": "Working with known problems: HQ IT marks it restored once they are fixed.",
+}
+# What a chair may say about a system waiting for HQ IT's checks: it broke again.
+BROKE_AGAIN = ("outage", "contained", "rebuilding")
+
+
+def next_step(state: str | None) -> str:
+    return NEXT_STEP[state]
+
+
 def needs_hq(current: str | None, new: str) -> bool:
     """Two keys: a chair's `verifying` means "back up, awaiting HQ's checks".
 

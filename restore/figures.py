@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from restore.domain import Band
+from restore.queries import never_reported
 from restore.timefmt import london_date
 
 PACE_WINDOW_DAYS = 14
@@ -37,6 +38,18 @@ class Forecast:
         end = self.done_on or self.likely
         return (self.target - end).days if self.target and end else None
 
+    def against_target(self) -> str:
+        """The forecast against the target in words ("25 days ahead of the 30 Dec target"),
+        never a bare signed number."""
+        delta = self.days_before_target
+        if delta is None:
+            return "no restoration target is set" if self.target is None else ""
+        target = f"the {self.target:%-d %b} target"
+        if delta == 0:
+            return f"on {target}"
+        days = f"{abs(delta)} day{'s' if abs(delta) != 1 else ''}"
+        return f"{days} {'ahead of' if delta > 0 else 'behind'} {target}"
+
 
 @dataclass(frozen=True)
 class Headline:
@@ -50,6 +63,8 @@ class Headline:
     branches_fresh: int  # reported in the last 24 hours
     days_since: dict[str, int] = field(default_factory=dict)  # incident name -> days
     forecast: Forecast | None = None
+    never_reported_branches: tuple[str, ...] = ()  # no report on any system
+    never_reported_systems: int = 0
 
     @property
     def percent(self) -> int:
@@ -108,6 +123,7 @@ def headline(
         for r in started.itertuples()
     }
     targets = started["target_date"].dropna()
+    silent, unreported = never_reported(board)
     return Headline(
         as_of=as_of,
         total=len(board),
@@ -119,4 +135,6 @@ def headline(
         branches_fresh=int(recent["branch"].nunique()),
         days_since=days_since,
         forecast=forecast(progress_daily, len(board), max(targets) if len(targets) else None),
+        never_reported_branches=tuple(silent),
+        never_reported_systems=unreported,
     )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import insert, select
 
-from restore import queries, timelines
+from restore import readplan
 from restore.access import Action, Actor, require
 from restore.briefing import Briefing, Inputs, compose, to_markdown
 from restore.records import ValidationError
@@ -17,14 +17,22 @@ from restore.store import Store, briefings, now_utc
 MAX_TITLE, MAX_NOTE = 200, 5000
 
 
-def inputs(store: Store, as_of: datetime) -> Inputs:
+def inputs_from(frames: dict) -> Inputs:
+    """A briefing's inputs from readplan.moment()'s frames."""
     return Inputs(
-        board=queries.board_as_of(store, as_of),
-        board_day_before=queries.board_as_of(store, as_of - timedelta(hours=24)),
-        daily=queries.progress(store, until=as_of, freq="D"),
-        incidents=queries.incidents_frame(store),
-        episodes=timelines.durations(store, until=as_of),
+        board=frames["board"],
+        board_day_before=frames["board_day_before"],
+        daily=frames["daily"],
+        incidents=frames["incidents"],
+        episodes=frames["episodes"],
     )
+
+
+def inputs(store: Store, as_of: datetime) -> Inputs:
+    """The frames a briefing as of `as_of` is composed from, read straight from the log."""
+    plan = readplan.moment(as_of, as_of)
+    keep = ("board", "board_day_before", "daily", "incidents", "episodes")
+    return inputs_from(readplan.load({k: plan[k] for k in keep}, readplan.direct(store)))
 
 
 def previous(store: Store, as_of: datetime) -> dict | None:

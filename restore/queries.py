@@ -32,8 +32,10 @@ from restore.timefmt import LONDON
 STALE_AFTER = timedelta(hours=48)
 BOARD_COLUMNS = [
     "branch", "slug", "region", "is_hq", "system", "system_name", "state", "label", "band",
-    "since", "at", "eta", "note", "updated_by", "source", "event_id", "workaround",
+    "since", "at", "eta", "note", "note_at", "updated_by", "source", "event_id", "incident",
+    "workaround", "created_at",
 ]  # fmt: skip
+NEVER = "never reported"  # the band of a system with no event yet
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,10 @@ def scope(q: Select) -> Select:
     )
 
 
-def _board_select(last_id, since) -> Select:
-    """Every branch system with the event `last_id` points at (outer join: may have none)."""
+def _board_select(last_id, since, note_id) -> Select:
+    """Every branch system with the event `last_id` points at (outer join: may have none),
+    and the newest note (`note_id`), which a check-in without a note leaves in view."""
+    noted = events.alias("noted")
     return scope(
         select(
             branches.c.name.label("branch"),
@@ -82,24 +86,39 @@ def _board_select(last_id, since) -> Select:
             since.label("since"),
             events.c.effective_at.label("at"),
             events.c.eta,
-            events.c.note,
+            func.coalesce(noted.c.note, "").label("note"),
+            noted.c.effective_at.label("note_at"),
             events.c.actor.label("updated_by"),
             events.c.source,
             events.c.id.label("event_id"),
+            incidents.c.name.label("incident"),
             branch_systems.c.workaround,
+            branch_systems.c.created_at,
         )
         .select_from(branch_systems)
         .outerjoin(events, events.c.id == last_id)
+        .outerjoin(noted, noted.c.id == note_id)
+        .outerjoin(incidents, incidents.c.id == events.c.incident_id)
     ).order_by(branches.c.is_hq.desc(), branches.c.name, systems.c.id)
 
 
 def _as_of_pointers(as_of: datetime):
-    """Correlated subqueries: newest event at or before `as_of`, and when its state began."""
+    """Correlated subqueries: newest event at or before `as_of`, when its state began,
+    and the newest event with a note."""
     e = events.alias("e")
     last_id = (
         select(e.c.id)
         .where(e.c.branch_system_id == branch_systems.c.id, e.c.effective_at <= as_of)
         .order_by(e.c.effective_at.desc(), e.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    n = events.alias("n")
+    note_id = (
+        select(n.c.id)
+        .where(n.c.branch_system_id == branch_systems.c.id, n.c.effective_at <= as_of)
+        .where(n.c.note != "")
+        .order_by(n.c.effective_at.desc(), n.c.id.desc())
         .limit(1)
         .scalar_subquery()
     )
@@ -119,33 +138,42 @@ def _as_of_pointers(as_of: datetime):
         .correlate(events)
         .scalar_subquery()
     )
-    return last_id, since
+    return last_id, since, note_id
 
 
 def _frame(rows) -> pd.DataFrame:
     df = pd.DataFrame([dict(r) for r in rows], columns=BOARD_COLUMNS)
     df["label"] = df["state"].map(lambda s: label_of(s) if isinstance(s, str) else "No report")
-    df["band"] = df["state"].map(lambda s: band_of(s).value if isinstance(s, str) else "unknown")
-    df["note"] = df["note"].fillna("")
-    df["updated_by"] = df["updated_by"].fillna("")
-    df["workaround"] = df["workaround"].fillna("")
-    for col in ("since", "at"):
+    df["band"] = df["state"].map(lambda s: band_of(s).value if isinstance(s, str) else NEVER)
+    for col in ("note", "updated_by", "workaround", "incident", "source"):
+        df[col] = df[col].fillna("")
+    for col in ("since", "at", "note_at", "created_at"):
         df[col] = pd.to_datetime(df[col], utc=True)
     return df
 
 
 def board(store: Store, filters: Filters = NO_FILTER) -> pd.DataFrame:
     """Every branch system now: state, since when, expected date, last note, by whom."""
-    q = filters.apply(_board_select(branch_systems.c.last_event_id, branch_systems.c.since))
+    q = filters.apply(
+        _board_select(
+            branch_systems.c.last_event_id, branch_systems.c.since, branch_systems.c.note_event_id
+        )
+    )
     with store.read() as conn:
         rows = conn.execute(q).mappings().all()
     return _frame(rows)
 
 
 def board_as_of(store: Store, as_of: datetime, filters: Filters = NO_FILTER) -> pd.DataFrame:
-    """The board as it stood at `as_of` (aware), replayed from the event log."""
-    last_id, since = _as_of_pointers(as_of)
-    q = filters.apply(_board_select(last_id, since))
+    """The board as it stood at `as_of` (aware), replayed from the event log.
+
+    A system added after `as_of` (and not reported by then) is left out.
+    """
+    last_id, since, note_id = _as_of_pointers(as_of)
+    existed = branch_systems.c.created_at.is_(None) | (branch_systems.c.created_at <= as_of)
+    q = filters.apply(_board_select(last_id, since, note_id)).where(
+        existed | last_id.is_not(None)
+    )
     with store.read() as conn:
         rows = conn.execute(q).mappings().all()
     return _frame(rows)
@@ -229,7 +257,7 @@ def _counts(changes: pd.DataFrame, until: datetime, freq: str) -> pd.DataFrame:
         index="hour", columns="prev", values="n", aggfunc="sum"
     )
     delta = plus.sub(minus, fill_value=0).reindex(columns=list(STATE_IDS)).fillna(0)
-    end = pd.Timestamp(until).floor("h")
+    end = pd.Timestamp(until).tz_convert("UTC").floor("h")
     hours = pd.date_range(delta.index.min(), max(end, delta.index.max()), freq="h")
     counts = delta.reindex(hours, fill_value=0).cumsum().astype("int64")
     counts.index = (counts.index + pd.Timedelta(hours=1)).tz_convert(LONDON)
@@ -238,6 +266,7 @@ def _counts(changes: pd.DataFrame, until: datetime, freq: str) -> pd.DataFrame:
         daily = counts.resample("D", closed="right", label="left").last()
         counts = daily.ffill().fillna(0).astype("int64")
         counts.index = counts.index.date
+        counts = counts[counts.index <= pd.Timestamp(until).tz_convert(LONDON).date()]
     for band in Band:
         counts[band.value] = counts[[s for s in STATE_IDS if band_of(s) is band]].sum(axis=1)
     counts.index.name = "time"
@@ -248,31 +277,46 @@ def _counts(changes: pd.DataFrame, until: datetime, freq: str) -> pd.DataFrame:
 
 
 def stale(board_df: pd.DataFrame, now: datetime, after: timedelta = STALE_AFTER) -> pd.DataFrame:
-    """Branches not all in service whose newest update is older than `after` (48 h)."""
+    """Branches to chase: not all in service, and quiet for more than `after` (48 h) or
+    holding a system never reported, which counts as stale from the moment it exists.
+
+    Never-reported branches come first, then the longest quiet. `last_update` and
+    `hours_quiet` are empty for a branch that has never reported at all.
+    """
     cols = [
-        "branch",
-        "region",
-        "last_update",
-        "hours_quiet",
-        "not_in_service",
-        "last_by",
-    ]
-    reported = board_df.dropna(subset=["state"])
-    if reported.empty:
+        "branch", "slug", "region", "last_update", "hours_quiet", "not_in_service",
+        "never_reported", "last_by",
+    ]  # fmt: skip
+    if board_df.empty:
         return pd.DataFrame(columns=cols)
+    g = board_df.groupby("branch", sort=False)
+    reported = board_df.dropna(subset=["state"])
     newest = reported.sort_values("at").groupby("branch").tail(1).set_index("branch")
-    g = reported.groupby("branch")
     df = pd.DataFrame(
         {
+            "slug": g["slug"].first(),
             "region": g["region"].first(),
-            "last_update": g["at"].max(),
+            "last_update": reported.groupby("branch")["at"].max(),
             "not_in_service": g["band"].apply(lambda b: int((b != Band.IN.value).sum())),
+            "never_reported": g["state"].apply(lambda s: int(s.isna().sum())),
             "last_by": newest["updated_by"],
         }
     )
-    df["hours_quiet"] = ((pd.Timestamp(now) - df["last_update"]).dt.total_seconds() / 3600).round(1)
-    df = df[(df["not_in_service"] > 0) & (df["last_update"] < pd.Timestamp(now) - after)]
-    return df.reset_index()[cols].sort_values("hours_quiet", ascending=False, ignore_index=True)
+    df["last_update"] = pd.to_datetime(df["last_update"], utc=True)
+    df["last_by"] = df["last_by"].fillna("")
+    quiet = pd.Timestamp(now) - df["last_update"]
+    df["hours_quiet"] = (quiet.dt.total_seconds() / 3600).round(1)
+    chase = (df["never_reported"] > 0) | (df["last_update"] < pd.Timestamp(now) - after)
+    df = df[(df["not_in_service"] > 0) & chase].reset_index(names="branch")
+    return df[cols].sort_values(
+        ["never_reported", "hours_quiet"], ascending=False, ignore_index=True, na_position="first"
+    )
+
+
+def never_reported(board_df: pd.DataFrame) -> tuple[list[str], int]:
+    """Branches with no report on any system, and the number of systems never reported."""
+    silent = board_df.groupby("branch", sort=False)["state"].apply(lambda s: bool(s.isna().all()))
+    return sorted(silent[silent].index), int(board_df["state"].isna().sum())
 
 
 def overdue(board_df: pd.DataFrame, now: datetime) -> pd.DataFrame:
@@ -305,9 +349,11 @@ def history(store: Store, branch_id: int) -> pd.DataFrame:
             events.c.actor.label("by"),
             events.c.source,
             events.c.override_reason.label("reason"),
+            incidents.c.name.label("incident"),
         )
         .join(branch_systems, branch_systems.c.id == events.c.branch_system_id)
         .join(systems, systems.c.id == branch_systems.c.system_id)
+        .outerjoin(incidents, incidents.c.id == events.c.incident_id)
         .where(branch_systems.c.branch_id == branch_id)
         .order_by(events.c.id.desc())
     )
@@ -336,10 +382,30 @@ def user_list(store: Store) -> pd.DataFrame:
     q = (
         select(
             users.c.username, users.c.display_name, users.c.role, branches.c.name.label("branch"),
-            users.c.email, users.c.active, users.c.locked_until,
+            users.c.email, users.c.phone, users.c.active, users.c.locked_until,
         )
         .outerjoin(branches, branches.c.id == users.c.branch_id)
         .order_by(users.c.role, users.c.username)
     )  # fmt: skip
     with store.read() as conn:
         return pd.DataFrame(conn.execute(q).all(), columns=list(q.selected_columns.keys()))
+
+
+def chair_contacts(store: Store) -> pd.DataFrame:
+    """Each branch's active chairs and how to reach them, one row per branch (slug)."""
+    q = (
+        select(branches.c.slug, users.c.display_name, users.c.phone, users.c.email)
+        .join(users, users.c.branch_id == branches.c.id)
+        .where(users.c.role == "chair", users.c.active.is_(True))
+        .order_by(branches.c.slug, users.c.username)
+    )
+    with store.read() as conn:
+        rows = conn.execute(q).all()
+    people: dict[str, list[str]] = {}
+    for r in rows:
+        ways = ", ".join(w for w in (r.phone, r.email) if w) or "no phone or e-mail held"
+        people.setdefault(r.slug, []).append(f"{r.display_name}: {ways}")
+    return pd.DataFrame(
+        {"slug": list(people), "contact": ["; ".join(v) for v in people.values()]},
+        columns=["slug", "contact"],
+    )

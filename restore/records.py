@@ -7,7 +7,7 @@ the same transaction. On any error nothing is written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
@@ -37,6 +37,8 @@ from restore.timefmt import london_date, show
 
 MAX_NOTE = 2000
 FUTURE_SLACK = timedelta(minutes=5)
+# A second identical event from the same user this soon is a double tap, not news.
+REPEAT_WINDOW = timedelta(minutes=1)
 
 
 class ValidationError(RestoreError):
@@ -51,12 +53,16 @@ class ConflictError(RestoreError):
     """Someone else recorded a newer event since the writer last looked."""
 
 
+class DuplicateSubmission(RestoreError):
+    """The same form was sent twice, or the same user said the same thing a moment ago."""
+
+
 @dataclass(frozen=True)
 class Change:
     """One requested status change, before validation."""
 
     state: str
-    at: datetime
+    at: datetime | None  # None: now, read under the writer's lock
     note: str = ""
     eta: date | None = None
     reason: str | None = None
@@ -65,6 +71,7 @@ class Change:
     recorded_at: datetime | None = None
     incident: str | None = None
     imported: bool = False  # an HQ IT import keeps who, source and recorded time
+    submission: str | None = None  # the form submission's idempotency key
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,9 @@ class Last:
     at: datetime | None = None
     eta: date | None = None
     actor: str = ""
+    note: str = ""
+    recorded_at: datetime | None = None
+    incident_id: int | None = None
 
 
 @dataclass
@@ -138,30 +148,56 @@ def load_last(conn: Connection, target: Target) -> Target:
             events.c.effective_at,
             events.c.eta,
             events.c.actor,
+            events.c.note,
+            events.c.recorded_at,
+            events.c.incident_id,
             branch_systems.c.since,
         )
         .join(branch_systems, branch_systems.c.last_event_id == events.c.id)
         .where(branch_systems.c.id == target.id)
     ).first()
     if row is not None:
-        target.last = Last(row.id, row.state, row.effective_at, row.eta, row.actor)
+        target.last = Last(
+            row.id, row.state, row.effective_at, row.eta, row.actor, row.note,
+            row.recorded_at, row.incident_id,
+        )  # fmt: skip
         target.since = row.since
     return target
 
 
-def incident_id(conn: Connection, name: str | None, at: datetime) -> int | None:
-    """The named incident, or else the latest one started by `at` (None if none)."""
-    if name:
-        found = conn.execute(select(incidents.c.id).where(incidents.c.name == name)).scalar()
+def open_incidents(conn: Connection, at: datetime) -> list[tuple[int, str]]:
+    """Incidents started by `at`, oldest first, as (id, name)."""
+    q = select(incidents.c.id, incidents.c.name).where(incidents.c.started_at <= at)
+    return [tuple(r) for r in conn.execute(q.order_by(incidents.c.started_at, incidents.c.id))]
+
+
+def incident_id(conn: Connection, target: Target, change: Change) -> int | None:
+    """The incident an event belongs to: the one named, else the system's current episode's.
+
+    A system in service that stays in service belongs to no new incident (it keeps its
+    last one). A new outage needs a choice when more than one incident is open; with one
+    open it belongs to that one. Raises NotFound or ValidationError, writing nothing.
+    """
+    if change.incident:
+        found = conn.execute(
+            select(incidents.c.id).where(incidents.c.name == change.incident.strip())
+        ).scalar()
         if found is None:
-            raise NotFound(f"unknown incident {name!r}")
+            raise NotFound(f"unknown incident {change.incident!r}")
         return found
-    return conn.execute(
-        select(incidents.c.id)
-        .where(incidents.c.started_at <= at)
-        .order_by(incidents.c.started_at.desc())
-        .limit(1)
-    ).scalar()
+    last = target.last
+    if last.state is not None and band_of(last.state) is not Band.IN:
+        return last.incident_id  # still in the episode that incident started
+    if band_of(change.state) is Band.IN:
+        return last.incident_id
+    candidates = open_incidents(conn, change.at)
+    if len(candidates) > 1:
+        names = "; ".join(name for _, name in candidates)
+        raise ValidationError(
+            f"more than one incident is open ({names}): say which one this outage of "
+            f"{target.branch} {target.system} belongs to"
+        )
+    return candidates[0][0] if candidates else None
 
 
 # --- validation (pure) -------------------------------------------------------
@@ -193,7 +229,29 @@ def validate(actor: Actor, target: Target, change: Change, now: datetime) -> dic
         require(actor, Action.RECORD_ON_BEHALF)
     _check_fields(target, change, now)
     _check_move(actor, target, change)
-    return _event_row(actor, target, change, now)
+    row = _event_row(actor, target, change, now)
+    if not change.imported:
+        _check_repeat(target, row, now)
+    return row
+
+
+def _check_repeat(target: Target, row: dict, now: datetime) -> None:
+    """Refuse the same user's identical event within a minute (recorded, and taking effect,
+    less than a minute after the last): a double tap, not news."""
+    last = target.last
+    same = (last.actor, last.state, last.note, last.eta) == (
+        row["actor"], row["state"], row["note"], row["eta"],
+    )  # fmt: skip
+    close = (
+        last.recorded_at is not None
+        and now - last.recorded_at < REPEAT_WINDOW
+        and abs(row["effective_at"] - last.at) < REPEAT_WINDOW
+    )
+    if same and close:
+        raise DuplicateSubmission(
+            f"{target.branch} {target.system}: you recorded exactly this at "
+            f"{show(last.recorded_at)}; it is not recorded twice"
+        )
 
 
 def _check_fields(target: Target, change: Change, now: datetime) -> None:
@@ -250,6 +308,7 @@ def _event_row(actor: Actor, target: Target, change: Change, now: datetime) -> d
         "note": change.note,
         "eta": eta,
         "override_reason": (change.reason or "").strip() or None,
+        "submission": None,
     }
 
 
@@ -260,7 +319,10 @@ def advance(target: Target, row: dict) -> None:
     """Move the in-memory target past a validated row, so the next row of a batch sees it."""
     if row["state"] != target.last.state:
         target.since = row["effective_at"]
-    target.last = Last(0, row["state"], row["effective_at"], row["eta"], row["actor"])
+    target.last = Last(
+        0, row["state"], row["effective_at"], row["eta"], row["actor"], row["note"],
+        row["recorded_at"], row.get("incident_id"),
+    )  # fmt: skip
 
 
 def append(conn: Connection, rows: list[tuple[Target, dict]]) -> list[int]:
@@ -273,18 +335,88 @@ def append(conn: Connection, rows: list[tuple[Target, dict]]) -> list[int]:
         .scalars()
         .all()
     )
-    newest = {
-        target.id: (target, event_id) for (target, _), event_id in zip(rows, ids, strict=True)
-    }
+    newest: dict[int, dict] = {}
+    for (target, row), event_id in zip(rows, ids, strict=True):
+        values = newest.setdefault(target.id, {})
+        values |= {"last_event_id": event_id, "since": target.since}
+        if row["note"]:
+            values["note_event_id"] = event_id
     # Ids can commit out of order on PostgreSQL, so readers' cache key also needs the revision.
     bump_revision(conn)
-    for target, event_id in newest.values():
-        conn.execute(
-            update(branch_systems)
-            .where(branch_systems.c.id == target.id)
-            .values(last_event_id=event_id, since=target.since)
-        )
+    for target_id, values in newest.items():
+        conn.execute(update(branch_systems).where(branch_systems.c.id == target_id).values(values))
     return list(ids)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One system's change as a page or the CLI asks for it."""
+
+    branch: str
+    system: str
+    change: Change
+    seen_event_id: int | None = None  # newest event the writer saw (0: none; None: no check)
+    expect: str | None = None  # the state the system must be in now, if any
+
+
+def write(
+    store: Store,
+    actor: Actor,
+    requests: list[Request],
+    *,
+    submission: str | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """Validate every request, then append them all in one transaction; returns event ids.
+
+    `submission` is the form's idempotency key: a second write with the same key is
+    refused. Raises NotFound, PermissionDenied, ConflictError, RuleError,
+    DuplicateSubmission or ValidationError, and then writes nothing.
+    """  # fmt: skip
+    if not requests:
+        raise ValidationError("nothing to record")
+    with store.write() as conn:
+        targets = [find_target(conn, r.branch, r.system) for r in requests]
+        for target in targets:
+            require(actor, Action.RECORD_STATUS, branch_id=target.branch_id)
+        store.lock_branch_systems(conn, [t.id for t in targets])
+        _refuse_repeated_submission(conn, submission)
+        # The clock is read under the lock, so "now" is never before a rival's commit.
+        now = now or now_utc()
+        batch = []
+        for request, target in zip(requests, targets, strict=True):
+            row = _prepare(conn, actor, request, load_last(conn, target), now)
+            advance(target, row)
+            batch.append((target, row))
+        if submission:
+            batch[0][1]["submission"] = submission[:64]
+        return append(conn, batch)
+
+
+def _prepare(conn: Connection, actor: Actor, request: Request, target: Target, now) -> dict:
+    """Check one request against the system's newest event; return the row to append."""
+    change = request.change if request.change.at else replace(request.change, at=now)
+    if request.seen_event_id not in (None, target.last.id) and not change.imported:
+        # A second tap that overtook the first one's page refresh is a repeat, not
+        # someone else's change.
+        _check_repeat(target, _event_row(actor, target, change, now), now)
+    check_conflict(target, request.seen_event_id)
+    if request.expect and target.last.state != request.expect:
+        raise ValidationError(
+            f"{target.branch} {target.system} is {target.last.state or 'not reported'}, "
+            f"not {request.expect}: nothing was recorded"
+        )
+    row = validate(actor, target, change, now)
+    row["incident_id"] = incident_id(conn, target, change)
+    return row
+
+
+def _refuse_repeated_submission(conn: Connection, submission: str | None) -> None:
+    if not submission:
+        return
+    done = conn.execute(select(events.c.id).where(events.c.submission == submission[:64]))
+    if done.first() is not None:
+        raise DuplicateSubmission("this form was already recorded; nothing new was written")
 
 
 def record_status(
@@ -301,25 +433,79 @@ def record_status(
     source: str = "web",
     seen_event_id: int | None = None,
     incident: str | None = None,
+    submission: str | None = None,
     now: datetime | None = None,
 ) -> int:
     """Record one status change and return its event id.
 
     `at` (aware; default now) is when the state took effect. `seen_event_id` is
     the newest event id the writer saw for this system (0 for none; None skips
-    the conflict check, for the CLI). Raises NotFound, PermissionDenied,
-    ConflictError, RuleError or ValidationError, and then writes nothing.
+    the conflict check, for the CLI). `incident` names the incident, needed only
+    when a new outage could belong to more than one. Raises NotFound,
+    PermissionDenied, ConflictError, RuleError, DuplicateSubmission or
+    ValidationError, and then writes nothing.
     """
-    with store.write() as conn:
-        target = find_target(conn, branch, system)
-        require(actor, Action.RECORD_STATUS, branch_id=target.branch_id)
-        store.lock_branch_systems(conn, [target.id])
-        # The clock is read under the lock, so "now" is never before a rival's commit.
-        now = now or now_utc()
-        change = Change(state, at or now, note or "", eta, reason, source)
-        load_last(conn, target)
-        check_conflict(target, seen_event_id)
-        row = validate(actor, target, change, now)
-        row["incident_id"] = incident_id(conn, incident, change.at)
-        advance(target, row)
-        return append(conn, [(target, row)])[0]
+    change = Change(state, at, note or "", eta, reason, source, incident=incident)
+    request = Request(branch, system, change, seen_event_id)
+    return write(store, actor, [request], submission=submission, now=now)[0]
+
+
+def check_in_branch(
+    store: Store,
+    actor: Actor,
+    *,
+    branch: str,
+    source: str = "web",
+    seen: dict[str, int] | None = None,
+    submission: str | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """Nothing has changed: one check-in per system of the branch not in service.
+
+    One transaction, one event per system, each in its current state with its
+    expected date and incident kept and no note (the last note stays in view).
+    `seen` maps system keys to the newest event id the user saw: a system changed
+    since raises ConflictError. Raises ValidationError when every reported system
+    is in service.
+    """
+    with store.read() as conn:
+        b = find_branch(conn, branch)
+        rows = conn.execute(
+            select(systems.c.key, events.c.state, events.c.id)
+            .select_from(branch_systems)
+            .join(systems, systems.c.id == branch_systems.c.system_id)
+            .join(events, events.c.id == branch_systems.c.last_event_id)
+            .where(branch_systems.c.branch_id == b["id"])
+            .order_by(systems.c.id)
+        ).all()
+    require(actor, Action.RECORD_STATUS, branch_id=b["id"])
+    out = [r for r in rows if band_of(r.state) is not Band.IN]
+    if not out:
+        raise ValidationError(f"every reported system of {b['name']} is in service: no check-in")
+    seen = seen or {}
+    requests = [
+        Request(b["slug"], r.key, Change(r.state, None, source=source), seen.get(r.key, r.id))
+        for r in out
+    ]
+    return write(store, actor, requests, submission=submission, now=now)
+
+
+def verify_waiting(
+    store: Store,
+    actor: Actor,
+    *,
+    systems_seen: list[tuple[str, str, int]],
+    note: str = "",
+    now: datetime | None = None,
+) -> list[int]:
+    """HQ IT's checks passed for several systems at once: each gets its own `restored` event.
+
+    `systems_seen` lists (branch, system, newest event id the writer saw). All or none:
+    one system changed since, or not waiting for checks, refuses the lot.
+    """
+    require(actor, Action.OVERRIDE)
+    requests = [
+        Request(b, s, Change("restored", None, note, source="web"), seen, expect="verifying")
+        for b, s, seen in systems_seen
+    ]
+    return write(store, actor, requests, now=now)

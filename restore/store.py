@@ -97,6 +97,10 @@ branch_systems = Table(
     # Current-state pointers, moved in the same transaction as each append.
     Column("last_event_id", EventId),
     Column("since", UTCDateTime),
+    # The newest event with a note, so a check-in without one keeps the last note in view.
+    Column("note_event_id", EventId),
+    # When the system was added (None: from the start); stale from then until first reported.
+    Column("created_at", UTCDateTime),
     UniqueConstraint("branch_id", "system_id"),
 )
 
@@ -121,6 +125,7 @@ users = Table(
     Column("password_hash", String(200)),
     Column("active", Boolean, nullable=False, default=True),
     Column("email", String(200), unique=True),
+    Column("phone", String(40)),
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("locked_until", UTCDateTime),
 )
@@ -161,6 +166,9 @@ events = Table(
     Column("eta", Date),
     Column("incident_id", ForeignKey("incidents.id")),
     Column("override_reason", Text),
+    # The form submission that wrote it: a second tap on Record is refused, not recorded twice.
+    Column("submission", String(64)),
+    Index("ux_events_submission", "submission", unique=True),
     Index("ix_events_bs_effective", "branch_system_id", "effective_at", "id"),
     Index("ix_events_effective", "effective_at"),
 )

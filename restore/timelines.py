@@ -90,11 +90,11 @@ def segments(
 ) -> pd.DataFrame:
     """Each stretch a branch system spent in one state: branch, system, state, start, end.
 
-    The last stretch of each system ends at `until`. For the outage timeline.
+    The last stretch of each system ends at `until`, or is open (NaT) when `until` is
+    None (live: the caller ends it at the moment it draws). For the outage timeline.
     """
-    until = until or now_utc()
     inner = _events_until(
-        [events.c.state, _over_system(events.c.state).label("prev")], until, filters
+        [events.c.state, _over_system(events.c.state).label("prev")], until or now_utc(), filters
     )
     q = (
         select(inner.c.branch, inner.c.system, inner.c.bs, inner.c.state, inner.c.at)
@@ -106,7 +106,9 @@ def segments(
             conn.execute(q).all(), columns=["branch", "system", "bs", "state", "start"]
         )
     df["start"] = pd.to_datetime(df["start"], utc=True)
-    df["end"] = df.groupby("bs")["start"].shift(-1).fillna(pd.Timestamp(until))
+    df["end"] = df.groupby("bs")["start"].shift(-1)
+    if until is not None:
+        df["end"] = df["end"].fillna(pd.Timestamp(until))
     df["band"] = df["state"].map(lambda s: band_of(s).value)
     return df.drop(columns="bs")
 

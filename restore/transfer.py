@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -193,9 +193,10 @@ def _validate_rows(conn, actor, rows, targets, errors, now) -> list:
         target = targets.get(_name_key(row))
         if target is None or row.change is None:
             continue
+        change = replace(row.change, incident=row.incident)
         try:
-            event = validate(actor, target, row.change, now)
-            event["incident_id"] = incident_id(conn, row.incident, row.change.at)
+            event = validate(actor, target, change, now)
+            event["incident_id"] = incident_id(conn, target, change)
         except RestoreError as e:
             errors.append(f"line {row.line}: {e}")
             continue

@@ -109,3 +109,11 @@ def sign_out(page) -> None:
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="Service status").wait_for(timeout=30_000)
     wait_ready(page)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of a select box; when a click only focuses it, the arrow key opens it."""
+    page.get_by_label(label).first.click()
+    if not page.get_by_role("option").count():
+        page.keyboard.press("ArrowDown")
+    page.get_by_role("option", name=option, exact=True).click()

@@ -66,7 +66,8 @@ def texts(at, raw: bool = False) -> str:
     """Everything the page rendered as markdown, titles, captions and alerts, as a reader sees
     it (markdown backslash escapes removed), or as sent (`raw`)."""
     kinds = ("markdown", "title", "caption", "subheader", "error", "success", "info", "warning")
-    text = "\n".join(str(e.value) for kind in (*kinds, "text") for e in getattr(at, kind))
+    kinds += () if raw else ("text",)  # st.text is always literal, so not "sent as markdown"
+    text = "\n".join(str(e.value) for kind in kinds for e in getattr(at, kind))
     return text if raw else re.sub(r"\\(.)", r"\1", text)
 
 
@@ -82,9 +83,9 @@ def test_anonymous_members_land_on_public_status_without_internal_detail(demo):
     assert not at.exception
     assert at.title[0].value == "Service status"
     (table,) = frames(at)
-    assert list(table.columns) == ["branch", "system_name", "status", "workaround"]
-    assert "Not working yet: being restored" in set(table["status"])
-    assert "Email kent.temp@example.org until email returns." in set(table["workaround"])
+    assert list(table.columns) == ["Branch", "Service", "Status", "Expected back", "Meanwhile"]
+    assert "Not working yet: being restored" in set(table["Status"])
+    assert "Email kent.temp@example.org until email returns." in set(table["Meanwhile"])
     notes = {r["note"] for r in export_rows(demo, actor_for(demo, "hq.it")) if r["note"]}
     shown = texts(at) + table.to_csv()
     assert not [n for n in notes if n in shown]
@@ -211,10 +212,14 @@ def test_leadership_has_no_write_control_anywhere(demo):
 # --- the branch page -------------------------------------------------------------
 
 
-def _record_on_page(at, system, state, note="", phone=False):
+def _record_on_page(at, system, state, note="", phone=False, incident=None):
     labelled(at.radio, "System").set_value(system).run()
     labelled(at.selectbox, "New state").set_value(state)
     labelled(at.text_area, "Note").input(note)
+    if incident:
+        labelled(at.selectbox, "If it has gone down: which attack is it part of?").set_value(
+            incident
+        )
     if phone:
         labelled(at.checkbox, "Recorded on the branch's behalf after a phone call").check()
     _submit(at, "Record")
@@ -239,7 +244,7 @@ def test_state_choices_are_only_the_legal_next_states(demo):
     at = app(demo, "chair.west-midlands")
     labelled(at.radio, "System").set_value("hub").run()
     assert labelled(at.selectbox, "New state").options == [
-        "Rebuilding / restoring from backup", "Outage",
+        "Rebuilding / restoring from backup (no change)", "Outage",
         "Contained (disconnected to stop the spread)",
         "Verifying (security checks before reconnecting)",
     ]  # fmt: skip
@@ -250,6 +255,7 @@ def test_hq_only_moves_are_offered_to_hq_it_but_not_to_chairs(demo):
                   state="verifying", reason="test setup")  # fmt: skip
     chair = app(demo, "chair.west-midlands")
     labelled(chair.radio, "System").set_value("hub").run()
+    labelled(chair.toggle, "It broke again").set_value(True).run()
     assert "Restored" not in labelled(chair.selectbox, "New state").options
     hq = app(demo, "hq.it").switch_page(str(VIEWS / "my_branch.py")).run()
     labelled(hq.selectbox, "Branch").set_value("west-midlands").run()
@@ -293,7 +299,9 @@ def test_hq_records_on_a_branchs_behalf_after_a_phone_call(demo):
     at = app(demo, "hq.it").switch_page(str(VIEWS / "my_branch.py")).run()
     labelled(at.selectbox, "Branch").set_value("kent").run()
     assert at.title[0].value == "Kent"
-    _record_on_page(at, "email", "contained", note="Chair phoned", phone=True)
+    _record_on_page(
+        at, "email", "contained", note="Chair phoned", phone=True, incident="Branch network attack"
+    )
     last = export_rows(demo, actor_for(demo, "hq.it"))[-1]
     assert (last["branch"], last["source"], last["who"]) == ("kent", "phone", "hq.it")
 
@@ -317,7 +325,9 @@ def test_notes_with_html_or_markdown_are_shown_literally_on_every_page(demo):
 def test_admin_import_previews_errors_by_line_and_writes_nothing(demo):
     at = app(demo, "hq.it").switch_page(str(VIEWS / "admin.py")).run()
     before = len(export_rows(demo, actor_for(demo, "hq.it")))
-    bad = b"branch,system,state\nKent,email,contained\nAtlantis,email,outage\n"
+    bad = b"branch,system,state,incident\nKent,email,contained,Branch network attack\n" + (
+        b"Atlantis,email,outage,\n"
+    )
     at.file_uploader[0].upload("bad.csv", bad, "text/csv").run()  # fmt: skip
     assert "Nothing can be imported: 1 problems." in texts(at)
     assert "line 3: unknown branch 'Atlantis'" in frames(at)[-1].to_csv()
@@ -339,7 +349,7 @@ def test_one_click_on_a_follow_up_row_opens_that_branchs_page(demo):
     stale = frames(at)[0]
     at.session_state["stale"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
-    assert at.title[0].value == stale.iloc[0]["branch"]
+    assert at.title[0].value == stale.iloc[0]["Branch"]
 
 
 def test_leadership_publishes_a_briefing_and_rereads_it(demo):
@@ -366,7 +376,7 @@ def test_cached_reads_see_a_write_made_by_another_process(demo):
     before = data.read("board")
     assert "from another process" not in set(before["note"])
     record_status(demo, actor_for(demo, "hq.it"), branch="kent", system="email", state="contained",
-                  note="from another process")  # fmt: skip
+                  note="from another process", incident="Branch network attack")  # fmt: skip
     after = data.read("board")
     kent = after[(after["slug"] == "kent") & (after["system"] == "email")].iloc[0]
     assert kent["note"] == "from another process"
@@ -379,6 +389,6 @@ def test_a_system_whose_expected_date_has_passed_can_still_be_updated(demo):
     at = app(demo, "hq.it").switch_page(str(VIEWS / "my_branch.py")).run()
     labelled(at.selectbox, "Branch").set_value(late["slug"]).run()
     _record_on_page(at, late["system"], late["state"], note="chased again")  # a check-in
-    assert f"Recorded: {late['system_name']} is now" in texts(at)
+    assert f"Check-in recorded, no change: {late['system_name']} is still" in texts(at)
     last = export_rows(demo, actor_for(demo, "hq.it"))[-1]
     assert last["eta"] == late["eta"].isoformat()  # carried forward, still overdue

@@ -5,7 +5,7 @@ import shutil
 from datetime import date, timedelta
 
 import pytest
-from browser_kit import CHROMIUM, browser, running_app, sign_in, sign_out, wait_ready
+from browser_kit import CHROMIUM, browser, choose, running_app, sign_in, sign_out, wait_ready
 
 from restore import schema
 from restore.demo import DEMO_PASSWORDS, seed_demo
@@ -50,11 +50,6 @@ def grid_hover(page, branch: str, system: str) -> str:
         }""",
         [branch, system],
     )
-
-
-def choose(page, label: str, option: str) -> None:
-    page.get_by_label(label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
 
 
 def test_chair_records_a_change_and_hq_it_sees_it_on_the_overview(base, chromium):

@@ -122,11 +122,28 @@ def test_durations_pair_each_outage_with_its_return_to_service(story):
 
 
 def test_stale_branches_have_no_update_for_48_hours_while_not_all_in_service(story):
-    board = queries.board(story)
+    full = queries.board(story)
+    board = full[full["state"].notna()]  # leave out the systems never reported
     assert list(queries.stale(board, at(6) + timedelta(hours=47))["branch"]) == ["Kent"]
     stale = queries.stale(board, at(8.1))
     assert list(stale["branch"]) == ["Kent", "West Midlands"]
     assert stale.loc[0, "hours_quiet"] == pytest.approx((8.1 - 1) * 24)
+
+
+def test_a_system_never_reported_makes_its_branch_stale_from_the_start(story):
+    """Issue 7, trap 4: a branch that never reported was never chased."""
+    board = queries.board(story)
+    fresh = at(6) + timedelta(hours=1)  # West Midlands reported an hour ago
+    stale = queries.stale(board, fresh).set_index("branch")
+    assert len(stale) == 44  # every branch has at least one system never reported
+    assert stale.loc["West Midlands", "never_reported"] == 2
+    assert stale.loc["West Midlands", "hours_quiet"] == pytest.approx(1)
+    assert pd.isna(stale.loc["Essex", "last_update"]) and stale.loc["Essex", "never_reported"] == 3
+    first = queries.stale(board, fresh).iloc[0]
+    assert first["never_reported"] == 3  # never-reported branches come first
+    assert queries.never_reported(board) == (
+        sorted(set(board["branch"]) - {"Kent", "West Midlands"}), 44 * 3 - 2
+    )
 
 
 def test_overdue_lists_systems_out_past_their_expected_date(story):

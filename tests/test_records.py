@@ -278,13 +278,37 @@ def test_notes_with_html_and_markdown_are_stored_exactly(fresh_store, people):
     assert log(fresh_store)[0]["note"] == note
 
 
-def test_event_belongs_to_the_latest_incident_started_by_then(fresh_store, people):
-    first = add_incident(fresh_store, SYSTEM, name="One", started_at=NOW - timedelta(days=9))
-    second = add_incident(fresh_store, SYSTEM, name="Two", started_at=NOW - timedelta(days=2))
-    rec(fresh_store, people["wm"], state="outage", at=NOW - timedelta(days=3))
-    rec(fresh_store, people["wm"], state="contained", at=NOW - timedelta(days=1))
-    rec(fresh_store, people["wm"], state="investigating", incident="One")
-    assert [r["incident_id"] for r in log(fresh_store)] == [first, second, first]
+def test_an_outage_with_one_incident_open_belongs_to_it(fresh_store, people):
+    only = add_incident(fresh_store, SYSTEM, name="One", started_at=NOW - timedelta(days=9))
+    rec(fresh_store, people["wm"], state="outage")
+    assert [r["incident_id"] for r in log(fresh_store)] == [only]
+
+
+def test_a_new_outage_while_two_incidents_are_open_must_name_one(fresh_store, people):
+    add_incident(fresh_store, SYSTEM, name="HQ attack", started_at=NOW - timedelta(days=9))
+    add_incident(fresh_store, SYSTEM, name="Branch attack", started_at=NOW - timedelta(days=2))
+    refused(
+        fresh_store, ValidationError, "more than one incident is open .HQ attack; Branch attack.",
+        people["wm"], state="outage",
+    )  # fmt: skip
+
+
+def test_events_of_an_episode_keep_its_incident_after_another_attack_starts(fresh_store, people):
+    """An HQ system hit in the HQ attack stays in the HQ attack's charts (issue 7, trap 5)."""
+    hq = add_incident(fresh_store, SYSTEM, name="HQ attack", started_at=NOW - timedelta(days=9))
+    it = people["it"]
+    kw = {"branch": "hq", "system": "email"}
+    rec(fresh_store, it, state="operational", at=NOW - timedelta(days=10), **kw)
+    rec(fresh_store, it, state="contained", at=NOW - timedelta(days=8), **kw)
+    branch = add_incident(
+        fresh_store, SYSTEM, name="Branch attack", started_at=NOW - timedelta(days=2)
+    )
+    rec(fresh_store, it, state="investigating", at=NOW - timedelta(days=1), **kw)
+    rec(fresh_store, it, state="investigating", note="still at it", **kw)
+    rec(fresh_store, it, state="outage", incident="Branch attack", at=NOW, **kw)
+    rec(fresh_store, it, state="rebuilding", at=NOW, **kw)
+    got = [r["incident_id"] for r in log(fresh_store)]
+    assert got == [None, hq, hq, hq, branch, branch]
 
 
 def test_unknown_incident_is_refused(fresh_store, people):
@@ -307,3 +331,130 @@ def test_the_database_refuses_to_rewrite_the_event_log(fresh_store, people, sql)
     with pytest.raises(DBAPIError, match="append-only"), fresh_store.write() as conn:
         conn.execute(text(sql))
     assert [r["note"] for r in log(fresh_store)] == ["as said"]
+
+
+# --- the chair's flow: one-tap check-ins, double taps, HQ IT verifying several ------------
+
+
+def _three_down(store, it):
+    for system, state in (("website", "investigating"), ("hub", "verifying"), ("email", "outage")):
+        record_status(store, it, branch="kent", system=system, state=state, note=f"{system} note",
+                      eta=date(2026, 4, 20), at=NOW - timedelta(hours=3), now=NOW)  # fmt: skip
+
+
+def test_nothing_has_changed_checks_in_every_system_not_in_service(fresh_store, people):
+    from restore import queries
+    from restore.records import check_in_branch
+
+    _three_down(fresh_store, people["it"])
+    record_status(fresh_store, people["it"], branch="kent", system="website", state="verifying",
+                  at=NOW - timedelta(hours=2), now=NOW)  # fmt: skip
+    record_status(fresh_store, people["it"], branch="kent", system="website", state="restored",
+                  at=NOW - timedelta(hours=1), now=NOW)  # fmt: skip
+    ids = check_in_branch(fresh_store, people["kent"], branch="kent", now=NOW)
+    new = [r for r in log(fresh_store) if r["id"] in ids]
+    assert [(r["state"], r["note"], r["eta"], r["actor"], r["source"]) for r in new] == [
+        ("verifying", "", date(2026, 4, 20), "kent", "web"),
+        ("outage", "", date(2026, 4, 20), "kent", "web"),
+    ]  # the restored website is left alone; one event per system, in one transaction
+    board = queries.board(fresh_store).set_index(["slug", "system"])
+    assert board.loc[("kent", "email"), "note"] == "email note"  # the last note stays in view
+    assert board.loc[("kent", "email"), "at"] == NOW
+
+
+@pytest.mark.parametrize("who", ["wm", "boss", "anon"])
+def test_nothing_has_changed_is_refused_whole_for_anyone_else(fresh_store, people, who):
+    from restore.records import check_in_branch
+
+    _three_down(fresh_store, people["it"])
+    before = snapshot(fresh_store)
+    with pytest.raises(PermissionDenied):
+        check_in_branch(fresh_store, people[who], branch="kent", now=NOW)
+    assert snapshot(fresh_store) == before
+
+
+def test_nothing_has_changed_with_everything_in_service_says_so(fresh_store, people):
+    from restore.records import check_in_branch
+
+    with pytest.raises(ValidationError, match="every reported system of Kent is in service"):
+        check_in_branch(fresh_store, people["kent"], branch="kent", now=NOW)
+
+
+def test_the_same_form_submission_is_recorded_once(fresh_store, people):
+    from restore.records import DuplicateSubmission
+
+    rec(fresh_store, people["wm"], state="outage", note="down", submission="form-1")
+    refused(fresh_store, DuplicateSubmission, "already recorded", people["wm"],
+            state="investigating", submission="form-1")  # fmt: skip
+    rec(fresh_store, people["wm"], state="investigating", submission="form-2")
+    assert [r["submission"] for r in log(fresh_store)] == ["form-1", "form-2"]
+
+
+def test_an_identical_event_from_the_same_user_within_a_minute_is_refused(fresh_store, people):
+    from restore.records import DuplicateSubmission
+
+    rec(fresh_store, people["wm"], state="outage", note="down", at=None)
+    refused(fresh_store, DuplicateSubmission, "you recorded exactly this", people["wm"],
+            state="outage", note="down", at=None, now=NOW + timedelta(seconds=20))  # fmt: skip
+    rec(fresh_store, people["it"], state="outage", note="down", at=None,
+        now=NOW + timedelta(seconds=30))  # another user may say the same  # fmt: skip
+    rec(fresh_store, people["wm"], state="outage", note="down", at=None,
+        now=NOW + timedelta(minutes=2))  # fmt: skip
+    assert len(log(fresh_store)) == 3
+
+
+def test_hq_it_verifies_several_waiting_systems_each_with_its_own_event(fresh_store, people):
+    from restore import queries
+    from restore.records import verify_waiting
+
+    _three_down(fresh_store, people["it"])
+    record_status(fresh_store, people["kent"], branch="kent", system="website",
+                  state="verifying", now=NOW)  # fmt: skip
+    board = queries.board(fresh_store).set_index(["slug", "system"])
+    waiting = [("kent", s, int(board.loc[("kent", s), "event_id"])) for s in ("website", "hub")]
+    new = verify_waiting(fresh_store, people["it"], systems_seen=waiting,
+                         now=NOW + timedelta(minutes=5))  # fmt: skip
+    rows = [r for r in log(fresh_store) if r["id"] in new]
+    assert [(r["state"], r["actor"]) for r in rows] == [("restored", "it"), ("restored", "it")]
+
+
+def test_verifying_several_is_refused_whole_when_one_is_not_waiting(fresh_store, people):
+    from restore.records import verify_waiting
+
+    _three_down(fresh_store, people["it"])
+    before = snapshot(fresh_store)
+    with pytest.raises(ValidationError, match="Kent email is outage, not verifying"):
+        verify_waiting(fresh_store, people["it"], systems_seen=[("kent", "hub", None),
+                       ("kent", "email", None)], now=NOW)  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        verify_waiting(fresh_store, people["kent"], systems_seen=[("kent", "hub", None)], now=NOW)
+    assert snapshot(fresh_store) == before
+
+
+def test_nothing_has_changed_refuses_when_a_system_changed_since_the_page_was_read(
+    fresh_store, people
+):
+    from restore import queries
+    from restore.records import check_in_branch
+
+    _three_down(fresh_store, people["it"])
+    board = queries.board(fresh_store).set_index(["slug", "system"])
+    seen = {s: int(board.loc[("kent", s), "event_id"]) for s in ("website", "hub", "email")}
+    record_status(fresh_store, people["it"], branch="kent", system="email", state="rebuilding",
+                  now=NOW)  # fmt: skip
+    before = snapshot(fresh_store)
+    with pytest.raises(ConflictError, match="Kent email was changed by it"):
+        check_in_branch(fresh_store, people["kent"], branch="kent", seen=seen, now=NOW)
+    assert snapshot(fresh_store) == before
+
+
+def test_a_second_tap_that_overtook_the_first_ones_refresh_is_a_repeat_not_a_conflict(
+    fresh_store, people
+):
+    from restore.records import DuplicateSubmission
+
+    rec(fresh_store, people["wm"], state="outage", note="down", at=None, seen_event_id=0)
+    refused(fresh_store, DuplicateSubmission, "not recorded twice", people["wm"], state="outage",
+            note="down", at=None, seen_event_id=0, now=NOW + timedelta(seconds=2))  # fmt: skip
+    refused(fresh_store, ConflictError, "was changed by wm", people["wm"], state="contained",
+            at=None, seen_event_id=0, now=NOW + timedelta(seconds=3))  # fmt: skip

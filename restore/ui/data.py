@@ -2,39 +2,23 @@
 
 The version (newest event id, revision) changes on every write in any process,
 so a cached frame is never stale, and a page rerun that changed nothing costs
-one tiny query.
+one tiny query. Live reads carry no clock in their keys (see restore.readplan),
+so nothing is recomputed just because a minute passed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections import Counter
 from typing import Any
 
 import streamlit as st
 
-from restore import briefing_files, publishing, queries, schema, timelines
+from restore import briefing_files, readplan, schema
+from restore.readplan import READERS, Read
 from restore.store import Store, database_url
 
-READS: dict[str, Callable[..., Any]] = {
-    "board": queries.board,
-    "board_as_of": queries.board_as_of,
-    "progress": queries.progress,
-    "progress_by_system": queries.progress_by_system,
-    "durations": timelines.durations,
-    "segments": timelines.segments,
-    "slippage": timelines.slippage,
-    "incidents": queries.incidents_frame,
-    "history": queries.history,
-    "branches": queries.branch_list,
-    "systems": queries.system_list,
-    "users": queries.user_list,
-    "briefing_draft": publishing.draft,
-    "briefing_inputs": publishing.inputs,
-    "published_pdf": lambda store, briefing_id: briefing_files.published_file(
-        store, briefing_id, "pdf"
-    ),
-}
+# How many times each read was actually computed in this process (cache misses).
+COMPUTED: Counter[str] = Counter()
 
 
 @st.cache_resource(show_spinner=False)
@@ -48,19 +32,35 @@ def store() -> Store:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _read(name: str, url: str, version: tuple, args: tuple, kwargs: tuple) -> Any:
-    return READS[name](_store(url), *args, **dict(kwargs))
+def _read(url: str, version: tuple, request: Read) -> Any:
+    COMPUTED[request.name] += 1
+    return READERS[request.name](_store(url), *request.args, **dict(request.kwargs))
+
+
+def fetch(request: Read) -> Any:
+    """One planned read, cached until any process writes."""
+    return _read(database_url(), store().data_version(), request)
 
 
 def read(name: str, *args, **kwargs) -> Any:
-    """READS[name](store, *args, **kwargs), cached until any process writes."""
-    return _read(name, database_url(), store().data_version(), args, tuple(sorted(kwargs.items())))
+    """READERS[name](store, *args, **kwargs), cached until any process writes."""
+    return fetch(Read(name, args, tuple(sorted(kwargs.items()))))
+
+
+def load(plan: dict[str, Read]) -> dict[str, Any]:
+    """Every read of a plan, each from the cache when the data has not changed."""
+    return readplan.load(plan, fetch)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _published_pdf(url: str, briefing_id: int) -> bytes:
+    return briefing_files.published_file(_store(url), briefing_id, "pdf")
+
+
+def published_pdf(briefing_id: int) -> bytes:
+    """A published briefing never changes, so its PDF is made once per process."""
+    return _published_pdf(database_url(), briefing_id)
 
 
 def schema_ready() -> bool:
     return schema.is_current(store())
-
-
-def minute(t: datetime) -> datetime:
-    """Round down to the minute, so "now" makes a reusable cache key."""
-    return t.replace(second=0, microsecond=0)

@@ -105,3 +105,8 @@ _MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:~$])")
 def plain(text: str) -> str:
     """User text made inert for places that render markdown (headings, labels)."""
     return _MD.sub(r"\\\1", str(text))
+
+
+def sentence(text: str) -> str:
+    """First letter in capitals, the rest as it is (names and months keep theirs)."""
+    return text[:1].upper() + text[1:]

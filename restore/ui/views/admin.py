@@ -37,6 +37,7 @@ def attempt(action, success: str) -> None:
 
 tabs = st.tabs(["Branches", "Systems", "Users", "Incidents", "Import", "Export"])
 branches = data.read("branches")
+branch_names = dict(zip(branches["slug"], branches["name"], strict=True))
 
 with tabs[0]:
     with st.form("add_branch", clear_on_submit=True):
@@ -50,10 +51,11 @@ with tabs[0]:
                 f"Added branch {name} with every system.",
             )
     st.dataframe(
-        data.read("branches"),
+        branches,
         hide_index=True,
         width="stretch",
         column_order=["name", "slug", "region", "is_hq"],
+        column_config={"name": "Name", "slug": "Short slug", "region": "Region", "is_hq": "HQ"},
     )
 
 with tabs[1]:
@@ -66,23 +68,34 @@ with tabs[1]:
                 lambda: add_system(data.store(), actor, key=key, name=label),
                 f"Added {label} to every branch.",
             )
-    st.dataframe(data.read("systems"), hide_index=True, column_order=["key", "name"])
+    st.dataframe(
+        data.read("systems"),
+        hide_index=True,
+        column_order=["key", "name"],
+        column_config={"key": "Key", "name": "Name"},
+    )
 
 with tabs[2]:
     with st.form("add_user", clear_on_submit=True):
+        st.write("Add a user")
         c1, c2, c3 = st.columns(3)
-        username = c1.text_input("Username")
-        display = c2.text_input("Display name")
-        email = c3.text_input("E-mail (for single sign-on)")
-        c4, c5, c6 = st.columns(3)
-        role = c4.selectbox("Role", list(ROLES), format_func=ROLES.get)
-        branch = c5.selectbox(
-            "Branch (chairs)",
-            [None, *branches["slug"]],
-            format_func=lambda s: "-" if s is None else s,
+        username = c1.text_input("Username", placeholder="e.g. chair.kent")
+        display = c2.text_input("Full name")
+        role = c3.selectbox(
+            "Role", list(ROLES), index=list(ROLES).index("chair"), format_func=ROLES.get
         )
-        password = c6.text_input("Password", type="password")
-        if st.form_submit_button("Add user"):
+        c4, c5, c6 = st.columns(3)
+        branch = c4.selectbox(
+            "Branch (for a branch chair)",
+            list(branch_names),
+            format_func=branch_names.get,
+            index=None,
+            placeholder="Choose the chair's branch",
+        )
+        phone = c5.text_input("Phone", placeholder="e.g. 07700 900123")
+        email = c6.text_input("E-mail (also for single sign-on)")
+        password = st.text_input("Password (leave empty to set it later)", type="password")
+        if st.form_submit_button("Add user", type="primary"):
             attempt(
                 lambda: add_user(
                     data.store(),
@@ -93,31 +106,60 @@ with tabs[2]:
                     display_name=display,
                     password=password or None,
                     email=email or None,
+                    phone=phone or None,
                 ),
                 f"Added user {username}.",
             )
     users = data.read("users")
-    st.dataframe(users, hide_index=True, width="stretch")
+    st.dataframe(
+        users.assign(
+            role=users["role"].map(ROLES), locked_until=[show(t) for t in users["locked_until"]]
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "username": "Username",
+            "display_name": "Full name",
+            "role": "Role",
+            "branch": "Branch",
+            "email": "E-mail",
+            "phone": "Phone",
+            "active": "Can sign in",
+            "locked_until": "Locked until",
+        },
+    )
     with st.form("change_user", clear_on_submit=True):
         st.write("Change a user")
         c1, c2 = st.columns(2)
         who = c1.selectbox("User", list(users["username"]), key="change_user_name")
         change = c2.selectbox(
-            "Change", ["Set a new password", "Change role and branch", "Deactivate", "Reactivate"]
+            "Change",
+            [
+                "Set a new password",
+                "Change role and branch",
+                "Change phone and e-mail",
+                "Deactivate",
+                "Reactivate",
+            ],
         )
         c3, c4, c5 = st.columns(3)
         new_password = c3.text_input("New password", type="password", key="change_user_pw")
         new_role = c4.selectbox("New role", list(ROLES), format_func=ROLES.get, key="change_role")
         new_branch = c5.selectbox(
-            "New branch (chairs)",
-            [None, *branches["slug"]],
+            "New branch (for a branch chair)",
+            list(branch_names),
+            format_func=branch_names.get,
+            index=None,
             key="change_branch",
-            format_func=lambda s: "-" if s is None else s,
         )
+        c6, c7 = st.columns(2)
+        new_phone = c6.text_input("New phone (empty clears it)", key="change_phone")
+        new_email = c7.text_input("New e-mail (empty clears it)", key="change_email")
         if st.form_submit_button("Apply"):
             kwargs = {
                 "Set a new password": {"password": new_password},
                 "Change role and branch": {"role": new_role, "branch": new_branch},
+                "Change phone and e-mail": {"phone": new_phone, "email": new_email},
                 "Deactivate": {"active": False},
                 "Reactivate": {"active": True},
             }[change]
@@ -164,6 +206,12 @@ with tabs[3]:
         hide_index=True,
         width="stretch",
         column_order=["name", "started_at", "target_date", "description"],
+        column_config={
+            "name": "Name",
+            "started_at": "Started",
+            "target_date": "Restoration target",
+            "description": "Description",
+        },
     )
 
 with tabs[4]:
@@ -178,7 +226,7 @@ with tabs[4]:
             count = import_csv(data.store(), actor, raw, dry_run=True)
         except ImportRefused as e:
             st.error(f"Nothing can be imported: {len(e.errors)} problems.", icon=":material/error:")
-            st.dataframe({"problem": e.errors}, hide_index=True, width="stretch")
+            st.dataframe({"Problem": e.errors}, hide_index=True, width="stretch")
         except RestoreError as e:
             st.error(session.plain(str(e)))
         else:
@@ -187,13 +235,13 @@ with tabs[4]:
             st.dataframe(
                 [
                     {
-                        "line": r.line,
-                        "branch": r.branch,
-                        "system": r.system,
-                        "state": r.change.state,
-                        "at": show(r.change.at),
-                        "note": r.change.note,
-                        "eta": r.change.eta,
+                        "Line": r.line,
+                        "Branch": r.branch,
+                        "System": r.system,
+                        "State": r.change.state,
+                        "Effective": show(r.change.at) if r.change else "",
+                        "Note": r.change.note,
+                        "Expected": r.change.eta,
                     }
                     for r in rows
                 ],

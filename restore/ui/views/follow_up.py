@@ -1,19 +1,27 @@
-"""Follow-up for HQ IT: who to chase. Stale branches, overdue dates, systems awaiting checks."""
+"""Follow-up for HQ IT: who to chase. Quiet and never-reported branches (with the chair's
+phone number), overdue dates, and systems waiting for HQ IT's checks, which can be verified
+one at a time on the branch page or several at once here."""
 
 import pandas as pd
 import streamlit as st
 
-from restore import queries
+from restore import chasing
+from restore.domain import RestoreError
+from restore.records import verify_waiting
 from restore.store import now_utc
-from restore.timefmt import show
 from restore.ui import data, session
-from restore.ui.views import VIEWS, guard
+from restore.ui.views import VIEWS, cards, guard
 
-guard(session.current_actor(), "follow_up")
+actor = session.current_actor()
+guard(actor, "follow_up")
 st.title("Follow-up")
-st.caption("Select a row to open that branch's page.")
-now = data.minute(now_utc())
+st.caption("Select a row (or tap a card's button) to open that branch's page.")
+now = now_utc()
 board = data.read("board")
+BRANCH_PAGE = str(VIEWS["my_branch"].path)
+
+if msg := st.session_state.pop("follow_up_flash", None):
+    st.success(msg, icon=":material/check_circle:")
 
 
 def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
@@ -23,85 +31,101 @@ def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def section(title: str, df: pd.DataFrame, columns: dict, key: str, empty: str) -> None:
+def open_branch(row: pd.Series, **extra) -> None:
+    st.switch_page(BRANCH_PAGE, query_params={"branch": row["slug"], **extra})
+
+
+def section(title: str, df: pd.DataFrame, shown: list[str], key: str, empty: str, **link) -> None:
     st.subheader(f"{title} ({len(df)})")
     if df.empty:
         st.success(empty)
         return
-    shown = df.copy()
-    for col in shown.columns:
-        if isinstance(shown[col].dtype, pd.DatetimeTZDtype):
-            shown[col] = [show(t) for t in shown[col]]
-    event = st.dataframe(
-        shown[list(columns)],
-        column_config=columns,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key=key,
-    )
+    with st.container(key=f"wide_{key}"):
+        event = st.dataframe(
+            df[shown],
+            column_config={"Last note": st.column_config.TextColumn(width="medium")},
+            hide_index=True,
+            width="stretch",
+            on_select="rerun",
+            selection_mode="single-row",
+            key=key,
+        )
+        if event.selection.rows:
+            row = df.iloc[event.selection.rows[0]]
+            open_branch(row, **{k: row.get(v, v) for k, v in link.items()})
+    title_col, *rest = shown
+    cards(df, title_col, {c: c for c in rest}, key)
+    with st.container(key=f"narrow_{key}_open"):
+        labels = {
+            i: f"{r[title_col]}" + (f" · {r['System']}" if "System" in r else "")
+            for i, r in df.iterrows()
+        }
+        pick = st.selectbox(
+            f"Open a branch from {title.lower()}",
+            list(labels),
+            format_func=labels.get,
+            index=None,
+            key=f"pick_{key}",
+        )
+        if pick is not None:
+            row = df.loc[pick]
+            open_branch(row, **{k: row.get(v, v) for k, v in link.items()})
     st.download_button(
         f"Download {title.lower()} as CSV",
-        spreadsheet_safe(df).to_csv(index=False),
+        spreadsheet_safe(df[shown]).to_csv(index=False),
         file_name=f"{key}.csv",
         mime="text/csv",
         key=f"dl:{key}",
     )
-    if event.selection.rows:
-        slug = board.loc[board["branch"] == df.iloc[event.selection.rows[0]]["branch"], "slug"]
-        st.session_state["branch_choice"] = slug.iloc[0]
-        st.switch_page(str(VIEWS["my_branch"].path))
 
 
-stale = queries.stale(board, now)
 section(
-    "Stale branches",
-    stale,
-    {
-        "branch": "Branch",
-        "region": "Region",
-        "last_update": "Last update",
-        "hours_quiet": st.column_config.NumberColumn("Hours quiet", format="%.0f"),
-        "not_in_service": "Systems not in service",
-        "last_by": "Last reported by",
-    },
+    "Quiet or never reported",
+    chasing.stale_rows(board, data.read("contacts"), now),
+    ["Branch", "Quiet for", "Last update", "Systems not in service", "Last reported by", "Chair"],
     "stale",
     "Every branch that is not fully back has reported in the last 48 hours.",
 )
-
-overdue = queries.overdue(board, now)
 section(
     "Overdue expected dates",
-    overdue,
-    {
-        "branch": "Branch",
-        "system_name": "System",
-        "label": "State",
-        "eta": "Expected",
-        "days_overdue": "Days overdue",
-        "updated_by": "Last reported by",
-        "note": st.column_config.TextColumn("Last note", width="medium"),
-    },
+    chasing.overdue_rows(board, now),
+    ["Branch", "System", "State", "Expected", "Days overdue", "Last reported by", "Last note"],
     "overdue",
     "No expected date has passed.",
+    system="system",
 )
-
-waiting = board[board["state"] == "verifying"].sort_values("since")
-waiting = waiting.assign(
-    days_waiting=((pd.Timestamp(now) - waiting["since"]).dt.total_seconds() / 86400).round(1)
-)
+waiting = chasing.waiting_rows(board, now)
 section(
     "Waiting for HQ verification",
     waiting,
-    {
-        "branch": "Branch",
-        "system_name": "System",
-        "since": "Waiting since",
-        "days_waiting": "Days waiting",
-        "updated_by": "Reported by",
-        "note": st.column_config.TextColumn("Last note", width="medium"),
-    },
+    ["Branch", "System", "Waiting since", "Days waiting", "Reported by", "Last note"],
     "verifying",
     "Nothing is waiting for HQ's checks.",
+    system="system",
+    verify="1",
 )
+
+if not waiting.empty:
+    with st.form("verify_many", clear_on_submit=True):
+        st.write("Verify several at once: each gets its own Restored event, recorded by you.")
+        labels = {f"{r.slug}:{r.system}": f"{r.Branch} · {r.System}" for r in waiting.itertuples()}
+        chosen = st.multiselect(
+            "Systems whose security checks passed", list(labels), format_func=labels.get
+        )
+        note = st.text_input("Note for each (optional)", max_chars=2000)
+        if st.form_submit_button("Verify and restore the selected", type="primary"):
+            picked = waiting[(waiting["slug"] + ":" + waiting["system"]).isin(chosen)]
+            try:
+                verify_waiting(
+                    data.store(),
+                    actor,
+                    systems_seen=[(r.slug, r.system, int(r.event_id)) for r in picked.itertuples()],
+                    note=note,
+                )
+            except RestoreError as e:
+                st.error(session.plain(f"Not recorded: {e}"), icon=":material/error:")
+            else:
+                st.session_state["follow_up_flash"] = (
+                    f"Restored after HQ IT's checks: {len(picked)} systems."
+                )
+                st.rerun()

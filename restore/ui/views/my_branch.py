@@ -1,27 +1,35 @@
-"""A branch's page: each system's status, the update form, public workarounds, full history.
+"""A branch's page: "Nothing has changed" in one tap, each system's status, the update form,
+public workarounds, full history. Phone first: tables become cards below 640 px.
 
-Chairs see their own branch; HQ IT picks any branch and may record on its
-behalf after a phone call. The core decides what is allowed; this page only
-offers the choices the core would accept.
+Chairs see their own branch; HQ IT picks any branch and may record on its behalf
+after a phone call, or verify a system that waits for its checks. The core decides
+what is allowed; this page only offers the choices the core would accept.
 """
 
+import uuid
 from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
 
+from restore import branch_page
 from restore.access import Action, can
 from restore.directory import set_workaround
-from restore.domain import STATE_IDS, RestoreError, label_of, legal_next_states, needs_hq
-from restore.records import ConflictError, record_status
+from restore.domain import BROKE_AGAIN, STATE_IDS, RestoreError, label_of, next_step
+from restore.records import ConflictError, DuplicateSubmission, check_in_branch, record_status
 from restore.store import now_utc
 from restore.timefmt import LONDON, show
 from restore.ui import data, session
-from restore.ui.views import guard
+from restore.ui.views import cards, guard
 
 actor = session.current_actor()
 guard(actor, "my_branch")
 branches = data.read("branches")
+HQ = can(actor, Action.OVERRIDE)
+FOCUS_CONFIRMATION = """<script>
+const alert = window.parent.document.querySelector('[data-testid="stAlert"]');
+if (alert) { alert.setAttribute('tabindex', '-1'); alert.focus(); }
+</script>"""
 
 
 def pick_branch():
@@ -46,32 +54,97 @@ st.title(f"{session.plain(branch['name'])}")
 st.caption(f"Region: {session.plain(branch['region'])}")
 board = data.read("board")
 mine = board[board["slug"] == branch["slug"]]
+may_record = can(actor, Action.RECORD_STATUS, branch_id=int(branch["id"]))
+now = now_utc()
 
-st.dataframe(
-    mine.assign(since=[show(t) if t == t else "" for t in mine["since"]]),
-    column_order=["system_name", "label", "since", "eta", "note", "updated_by", "workaround"],
-    column_config={
-        "system_name": "System",
-        "label": "State",
-        "since": "Since",
-        "eta": "Expected",
-        "note": st.column_config.TextColumn("Last note", width="large"),
-        "updated_by": "By",
-        "workaround": "Public workaround",
-    },
-    hide_index=True,
-    width="stretch",
-)
+
+def flash() -> None:
+    """The last write's confirmation, with keyboard focus moved to it."""
+    msg = st.session_state.pop("flash", None)
+    if not msg:
+        return
+    kind, text = msg
+    (st.success if kind == "ok" else st.warning)(text, icon=":material/check_circle:")
+    # Our own fixed script (no user text): keyboard users land on the confirmation.
+    st.iframe(FOCUS_CONFIRMATION, height=1, tab_index=-1, alt="Moves focus to the confirmation")
+
+
+flash()
 
 
 def seen_key(system: str) -> str:
     return f"seen:{branch['slug']}:{system}"
 
 
-def state_choices(current: str | None) -> list[str]:
-    """Legal next states this user may record (HQ-only moves left out for chairs)."""
-    hq = can(actor, Action.OVERRIDE)
-    return [s for s in legal_next_states(current) if hq or not needs_hq(current, s)]
+def nothing_changed() -> None:
+    """One tap: a check-in for every system of the branch that is not in service."""
+    waiting = branch_page.check_in_candidates(mine)
+    if not may_record or waiting.empty:
+        return
+    names = ", ".join(waiting["system_name"])
+    st.subheader("Nothing has changed?")
+    st.write(f"One tap tells HQ IT you checked today: {names} stay as they are.")
+    if st.button("Nothing has changed", type="primary", key="nothing_changed"):
+        try:
+            check_in_branch(
+                data.store(),
+                actor,
+                branch=branch["slug"],
+                source="phone" if HQ and st.session_state.get("hq_phone") else "web",
+                seen={
+                    r.system: st.session_state.get(seen_key(r.system), int(r.event_id))
+                    for r in waiting.itertuples()
+                },
+            )
+        except RestoreError as e:
+            st.error(session.plain(f"Not recorded: {e}"), icon=":material/error:")
+            return
+        for system in waiting["system"]:  # the page shows them afresh, with the check-ins
+            st.session_state.pop(seen_key(system), None)
+        st.session_state["flash"] = (
+            "ok",
+            f"Check-in recorded, no change: {names}. Thank you; HQ IT can see you checked today.",
+        )
+        st.rerun()
+
+
+nothing_changed()
+
+st.subheader("Your systems" if actor.role == "chair" else "Systems")
+table = branch_page.status_rows(mine, now)
+with st.container(key="wide_status"):
+    st.dataframe(
+        table,
+        column_order=[
+            "System",
+            "State",
+            "Since",
+            "Expected",
+            "Last note",
+            "By",
+            "Public workaround",
+            "What happens next",
+        ],
+        column_config={
+            "Last note": st.column_config.TextColumn(width="large"),
+            "What happens next": st.column_config.TextColumn(width="large"),
+        },
+        hide_index=True,
+        width="stretch",
+    )
+cards(
+    table,
+    "System",
+    {
+        "State": "State",
+        "Since": "Since",
+        "Expected": "Expected",
+        "Last note": "Last note",
+        "Public workaround": "Members are told",
+        "What happens next": "Next",
+    },
+    "status",
+)
 
 
 def known(value):
@@ -79,70 +152,9 @@ def known(value):
     return None if value is None or pd.isna(value) else value
 
 
-def update_form(row) -> None:
+def submit(row, state, note, eta, at, phone, reason, incident) -> None:
+    key = seen_key(row["system"])
     current = known(row["state"])
-    key = seen_key(row["system"])
-    # The newest event this page showed; a newer one at submit time is a conflict.
-    st.session_state.setdefault(key, int(known(row["event_id"]) or 0))
-    hq = can(actor, Action.OVERRIDE)
-    override = hq and st.toggle(
-        "Override the transition rules",
-        key=f"ovr:{key}",
-        help="HQ IT only, with a written reason that the log keeps",
-    )
-    with st.form(f"form:{key}", border=True):
-        options = list(STATE_IDS) if override else state_choices(current)
-        state = st.selectbox(
-            "New state",
-            options,
-            format_func=label_of,
-            index=0 if current not in options else options.index(current),
-        )
-        note = st.text_area("Note", max_chars=2000, placeholder="What changed, what is next")
-        now_london = now_utc().astimezone(LONDON)
-        current_eta = known(row["eta"])
-        # Unticked, the current expected date carries forward (the core keeps it).
-        has_eta = st.checkbox(
-            "Set a new expected restoration date",
-            help=f"Now: {current_eta:%d %b %Y}" if current_eta else "None set yet",
-        )
-        eta = st.date_input(
-            "Expected restoration date",
-            value=max(current_eta or now_london.date(), now_london.date() + timedelta(days=7)),
-            format="DD/MM/YYYY",
-        )
-        c1, c2 = st.columns(2)
-        default = (now_london.date(), now_london.time().replace(second=0, microsecond=0))
-        day = c1.date_input("Effective date", value=default[0], format="DD/MM/YYYY")
-        at = c2.time_input(
-            "Effective time (London)",
-            value=default[1],
-            step=timedelta(minutes=15),
-            help="Leave as it is for now; change it for something that happened earlier",
-        )
-        phone = hq and st.checkbox("Recorded on the branch's behalf after a phone call")
-        reason = st.text_input("Override reason", max_chars=2000) if override else None
-        if st.form_submit_button("Record", type="primary"):
-            submit(
-                row,
-                state,
-                note,
-                eta if has_eta else None,
-                None if (day, at) == default else datetime.combine(day, at, LONDON),
-                phone,
-                reason,
-            )
-    conflict = st.session_state.get(f"conflict:{key}")
-    if conflict:  # outside the form: a form may hold no other button
-        st.error(session.plain(conflict), icon=":material/sync_problem:")
-        if st.button("Load the latest and try again", key=f"reload:{key}"):
-            st.session_state.pop(key, None)
-            st.session_state.pop(f"conflict:{key}", None)
-            st.rerun()
-
-
-def submit(row, state, note, eta, at, phone, reason) -> None:
-    key = seen_key(row["system"])
     try:
         event_id = record_status(
             data.store(),
@@ -156,30 +168,171 @@ def submit(row, state, note, eta, at, phone, reason) -> None:
             reason=reason,
             source="phone" if phone else "web",
             seen_event_id=st.session_state[key],
+            incident=incident,
+            submission=st.session_state.get(f"sub:{key}"),
         )
     except ConflictError as e:
         st.session_state[f"conflict:{key}"] = f"Not recorded: {e}"
         return
+    except DuplicateSubmission:  # a double tap: the first tap was recorded
+        clear_form(key)
+        st.session_state["flash"] = ("ok", "Already recorded; the second tap changed nothing.")
+        st.rerun()
     except RestoreError as e:
         st.error(session.plain(f"Not recorded: {e}"), icon=":material/error:")
         return
     st.session_state[key] = event_id
-    st.session_state.pop(f"conflict:{key}", None)
-    st.session_state["flash"] = f"Recorded: {row['system_name']} is now {label_of(state)}."
+    st.session_state[f"sub:{key}"] = uuid.uuid4().hex
+    clear_form(key)
+    name = row["system_name"]
+    if state == current:
+        text = f"Check-in recorded, no change: {name} is still {label_of(state)}."
+    else:
+        text = f"Recorded: {name} is now {label_of(state)}. {next_step(state)}"
+    st.session_state["flash"] = ("ok", text)
     st.rerun()
 
 
-if msg := st.session_state.pop("flash", None):
-    st.success(session.plain(msg), icon=":material/check_circle:")
+def clear_form(key: str) -> None:
+    """Start a fresh, empty form: new widget keys, since a browser keeps a widget's value
+    for as long as its key lives."""
+    st.session_state[f"gen:{key}"] = st.session_state.get(f"gen:{key}", 0) + 1
+    for name in ("at0", "conflict", "broke"):
+        st.session_state.pop(f"{name}:{key}", None)
 
-if can(actor, Action.RECORD_STATUS, branch_id=int(branch["id"])):
+
+def state_choices(current: str | None, override: bool) -> list[str]:
+    return list(STATE_IDS) if override else branch_page.choices(actor, current)
+
+
+def update_form(row, incidents: list[str]) -> None:
+    current = known(row["state"])
+    key = seen_key(row["system"])
+    # The newest event this page showed; a newer one at submit time is a conflict.
+    st.session_state.setdefault(key, int(known(row["event_id"]) or 0))
+    st.session_state.setdefault(f"sub:{key}", uuid.uuid4().hex)
+    wkey = f"{key}:{st.session_state.get(f'gen:{key}', 0)}"  # the form's widgets' keys
+    st.info(next_step(current), icon=":material/info:")
+    override = HQ and st.toggle(
+        "Override the transition rules",
+        key=f"ovr:{key}",
+        help="HQ IT only, with a written reason that the log keeps",
+    )
+    waiting = current == "verifying" and not HQ
+    if waiting:
+        st.success(
+            f"Waiting for HQ IT's security checks since {show(known(row['since']))}; "
+            "nothing for you to do.",
+            icon=":material/hourglass_top:",
+        )
+        if not st.toggle("It broke again", key=f"broke:{key}"):
+            return
+    verify = HQ and current == "verifying" and st.session_state.get("verify") == row["system"]
+    # Not clear_on_submit: a second tap must resend the same words (refused as a repeat),
+    # never an empty form that would record a check-in over the change.
+    with st.form(f"form:{key}", border=True):
+        if waiting:
+            st.write("It broke again or the checks found a problem: say what happened.")
+        options = list(BROKE_AGAIN) if waiting else state_choices(current, override)
+        default = "restored" if verify and "restored" in options else current
+        state = st.selectbox(
+            "New state",
+            options,
+            format_func=lambda s: f"{label_of(s)} (no change)" if s == current else label_of(s),
+            index=options.index(default) if default in options else 0,
+            key=f"state:{wkey}",
+        )
+        note = st.text_area(
+            "Note", max_chars=2000, placeholder="What changed, what is next", key=f"note:{wkey}"
+        )
+        current_eta = known(row["eta"])
+        eta = st.date_input(
+            "Expected restoration date",
+            value=current_eta,
+            min_value=now.astimezone(LONDON).date() - timedelta(days=365),
+            format="DD/MM/YYYY",
+            help="Change it if the date has moved; leave it to keep it.",
+            key=f"eta:{wkey}",
+        )
+        incident = None
+        if len(incidents) > 1 and branch_page.may_start_episode(current):
+            incident = st.selectbox(
+                "If it has gone down: which attack is it part of?",
+                incidents,
+                index=None,
+                placeholder="Choose when recording an outage",
+                key=f"incident:{wkey}",
+            )
+        with st.expander("This happened earlier"):
+            # Fixed when the form is first drawn, so a rerun in a later minute keeps its widgets.
+            default_at = st.session_state.setdefault(
+                f"at0:{key}", now.astimezone(LONDON).replace(second=0, microsecond=0)
+            )
+            c1, c2 = st.columns(2)
+            day = c1.date_input(
+                "Date it happened", value=default_at.date(), format="DD/MM/YYYY", key=f"day:{wkey}"
+            )
+            at = c2.time_input(
+                "Time it happened (London)",
+                value=default_at.time(),
+                step=timedelta(minutes=15),
+                key=f"time:{wkey}",
+            )
+        phone = HQ and st.checkbox(
+            "Recorded on the branch's behalf after a phone call", key=f"phone:{wkey}"
+        )
+        reason = (
+            st.text_input("Override reason", max_chars=2000, key=f"reason:{wkey}")
+            if override
+            else None
+        )
+        label = "Verify and restore" if verify else "Record"
+        if st.form_submit_button(label, type="primary"):
+            when = datetime.combine(day, at, LONDON)
+            submit(
+                row,
+                state,
+                note,
+                eta if eta != current_eta else None,
+                None if when == default_at else when,
+                phone,
+                reason,
+                incident,
+            )
+    conflict = st.session_state.get(f"conflict:{key}")
+    if conflict:  # outside the form: a form may hold no other button
+        st.error(session.plain(conflict), icon=":material/sync_problem:")
+        if st.button("Load the latest and try again", key=f"reload:{key}"):
+            st.session_state.pop(key, None)
+            st.session_state.pop(f"conflict:{key}", None)
+            st.rerun()
+
+
+def preselected_system(keys: list[str]) -> None:
+    """A follow-up link's ?system= (and ?verify=) picks the system once, on arrival."""
+    wanted = st.query_params.get("system")
+    if wanted in keys and st.session_state.get("arrived_for") != (branch["slug"], wanted):
+        st.session_state["arrived_for"] = (branch["slug"], wanted)
+        st.session_state["system_pick"] = wanted
+        if st.query_params.get("verify"):
+            st.session_state["verify"] = wanted
+
+
+if may_record:
     st.subheader("Record a change")
     systems = {r["system"]: r for _, r in mine.iterrows()}
     names = {k: r["system_name"] for k, r in systems.items()}
+    preselected_system(list(systems))
     chosen = st.radio(
-        "System", list(systems), format_func=lambda k: session.plain(names[k]), horizontal=True
+        "System",
+        list(systems),
+        format_func=lambda k: session.plain(names[k]),
+        horizontal=True,
+        key="system_pick",
     )
-    update_form(systems[chosen])
+    update_form(systems[chosen], branch_page.open_incident_names(data.read("incidents"), now))
+    if HQ:
+        st.toggle("Check-ins on this page were phoned in by the branch", key="hq_phone")
 
     with st.expander("Public workaround for members"), st.form("workaround"):
         text = st.text_input(
@@ -196,20 +349,20 @@ if can(actor, Action.RECORD_STATUS, branch_id=int(branch["id"])):
                 st.error(session.plain(str(e)))
 
 st.subheader("History")
-history = data.read("history", int(branch["id"]))
-st.dataframe(
-    history.assign(at=[show(t) for t in history["at"]]),
-    column_order=["at", "system", "state", "note", "eta", "by", "source", "reason"],
-    column_config={
-        "at": "When (London)",
-        "system": "System",
-        "state": "State",
-        "note": st.column_config.TextColumn("Note", width="large"),
-        "eta": "Expected",
-        "by": "By",
-        "source": "How",
-        "reason": "Override reason",
+history = branch_page.history_rows(data.read("history", int(branch["id"])))
+with st.container(key="wide_history"):
+    st.dataframe(history, hide_index=True, width="stretch")
+st.container(key="narrow_history_note").caption("The ten newest entries:")
+cards(
+    history.head(10),
+    "When",
+    {
+        "System": "",
+        "State": "State",
+        "Note": "Note",
+        "Expected": "Expected",
+        "By": "By",
+        "Incident": "Incident",
     },
-    hide_index=True,
-    width="stretch",
+    "history",
 )

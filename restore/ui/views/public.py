@@ -1,41 +1,58 @@
-"""Public status for members: does each branch's website, Hub and email work? No internal detail."""
+"""Public status for members: does each branch's website, Hub and email work? No internal detail.
+
+One branch's status has its own URL (?branch=slug), to share; on a phone each branch is a
+group of cards with no repeated branch column.
+"""
 
 import streamlit as st
 
-from restore.domain import Band
+from restore import public_status
+from restore.timefmt import show
 from restore.ui import data
-
-WORDS = {
-    Band.IN.value: "Working",
-    Band.RECOVERING.value: "Not working yet: being restored",
-    Band.OUT.value: "Not working",
-    "unknown": "No information yet",
-}
+from restore.ui.session import plain
+from restore.ui.views import cards
 
 st.title("Service status")
-st.caption("Whether each branch's services work today. Updated as branches report.")
 board = data.read("board")
-branches = list(dict.fromkeys(board["branch"]))
-chosen = st.selectbox("Find your branch", branches, index=None, placeholder="Type a branch name")
-shown = board[board["branch"] == chosen] if chosen else board
-in_service = (shown["band"] == Band.IN.value).sum()
-if chosen is None:
-    st.metric("Services working across all branches", f"{in_service} of {len(shown)}")
-table = shown.assign(
-    status=[
-        "Working, with some problems" if s == "degraded" else WORDS[b]
-        for s, b in zip(shown["state"], shown["band"], strict=True)
-    ]
-)[["branch", "system_name", "status", "workaround"]]
-st.dataframe(
-    table,
-    hide_index=True,
-    width="stretch",
-    height=min(38 + 35 * len(table), 700),
-    column_config={
-        "branch": "Branch",
-        "system_name": "Service",
-        "status": st.column_config.TextColumn("Status", width="medium"),
-        "workaround": st.column_config.TextColumn("Meanwhile", width="large"),
-    },
+updated = public_status.last_updated(board)
+st.caption(
+    "Whether each branch's services work today. "
+    + (f"Last updated {show(updated)} (London time)." if updated else "No reports yet.")
 )
+names = dict(zip(board["slug"], board["branch"], strict=False))
+wanted = st.query_params.get("branch")
+chosen = st.selectbox(
+    "Find your branch",
+    list(names),
+    format_func=names.get,
+    index=list(names).index(wanted) if wanted in names else None,
+    placeholder="Type a branch name",
+)
+if chosen:
+    st.query_params["branch"] = chosen
+    st.caption("Share this page's address to send someone straight to this branch.")
+else:
+    st.query_params.pop("branch", None)
+shown = board[board["slug"] == chosen] if chosen else board
+table = public_status.rows(shown)
+if chosen is None:
+    n, total = public_status.working(shown)
+    st.metric("Services working across all branches", f"{n} of {total}")
+columns = ["Service", "Status", "Expected back", "Meanwhile"]
+with st.container(key="wide_public"):
+    st.dataframe(
+        table[columns if chosen else ["Branch", *columns]],
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(table), 700),
+        column_config={"Meanwhile": st.column_config.TextColumn(width="large")},
+    )
+with st.container(key="narrow_public"):
+    for slug, part in table.groupby("slug", sort=False):
+        st.subheader(plain(names[slug]), anchor=False)
+        cards(
+            part,
+            "Service",
+            {"Status": "", "Expected back": "Expected back", "Meanwhile": "Meanwhile"},
+            f"public_{slug}",
+        )

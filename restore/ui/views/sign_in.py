@@ -1,5 +1,7 @@
 """Sign in with a local account (and with the organisation's identity provider, if configured)."""
 
+import os
+
 import streamlit as st
 
 from restore.auth import MAX_FAILURES, SignInFailed
@@ -20,6 +22,10 @@ if submitted:
             st.info("Signing in...")
             st.stop()
         st.rerun()
+st.write(
+    "No account yet, or forgotten your password? HQ IT sets up accounts and passwords: "
+    + (os.environ.get("RESTORE_SUPPORT_CONTACT") or "ask HQ IT at headquarters.")
+)
 st.caption(f"After {MAX_FAILURES} failed tries an account is locked for 15 minutes.")
 
 if session._oidc_configured():

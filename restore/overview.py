@@ -1,0 +1,81 @@
+"""The overview's figures for one moment, from the frames a read plan loads.
+
+Pages draw what this returns; every sum and share is computed here, where a test
+can check it, and the same headline sentence opens the overview and the briefing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from restore import briefing, figures
+from restore.domain import Band
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything the overview page shows, as of one moment."""
+
+    as_of: datetime
+    head: figures.Headline
+    headline: str
+    board: pd.DataFrame
+    daily: pd.DataFrame
+    incidents: pd.DataFrame
+    names: dict[str, str]  # system key -> name
+    per_system: dict[str, pd.Series]  # system name -> % in service per day
+    claimed: pd.Series  # % in service or waiting for HQ checks, per day
+    verified: pd.Series  # % in service, per day
+    slippage: pd.DataFrame
+    episodes: pd.DataFrame
+    segments: pd.DataFrame
+
+
+def compose(
+    frames: dict[str, Any],
+    as_of: datetime,
+    *,
+    incident: str | None = None,
+    previous_in: int | None = None,
+) -> Overview:
+    """The overview as of `as_of` (aware) from readplan.moment()'s frames.
+
+    `incident` narrows the days-since and target figures to one incident;
+    `previous_in` is the in-service count of the last published briefing.
+    """
+    board, daily = frames["board"], frames["daily"]
+    incidents = frames["incidents"]
+    if incident:
+        incidents = incidents[incidents["name"] == incident]
+    head = figures.headline(board, frames["board_day_before"], daily, incidents, as_of)
+    names = dict(zip(board["system"], board["system_name"], strict=False))
+    per_system = {
+        names.get(key, key): 100
+        * series[Band.IN.value]
+        / max(int((board["system"] == key).sum()), 1)
+        for key, series in frames["by_system"].items()
+    }
+    total = max(head.total, 1)
+    # Never-affected systems count in both lines, so that both reach 100% with the rest.
+    verified = 100 * daily[Band.IN.value] / total
+    segments = frames["segments"]
+    segments = segments.assign(end=segments["end"].fillna(pd.Timestamp(as_of)))
+    return Overview(
+        as_of=as_of,
+        head=head,
+        headline=briefing.headline_text(head, previous_in),
+        board=board,
+        daily=daily,
+        incidents=incidents,
+        names=names,
+        per_system=per_system,
+        claimed=verified + 100 * daily["verifying"] / total,
+        verified=verified,
+        slippage=frames["slippage"],
+        episodes=frames["episodes"],
+        segments=segments[segments["start"] >= pd.Timestamp(as_of) - pd.Timedelta(days=3650)],
+    )

@@ -1,0 +1,84 @@
+"""Which reads a page needs for one moment, named so that a cache can key on them.
+
+A live page asks for reads that do not mention the clock (the board now, the
+daily series through today), so their cache keys change only when the data
+does. A replay asks for the same reads as of its moment. Nothing here touches
+the database: `load` runs a plan through whatever reader it is given (cached
+in pages, direct in briefings and tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from restore import queries, timelines
+from restore.queries import NO_FILTER, Filters
+from restore.timefmt import LONDON, london_date
+
+READERS: dict[str, Callable[..., Any]] = {
+    "board": queries.board,
+    "board_as_of": queries.board_as_of,
+    "progress": queries.progress,
+    "progress_by_system": queries.progress_by_system,
+    "durations": timelines.durations,
+    "segments": timelines.segments,
+    "slippage": timelines.slippage,
+    "incidents": queries.incidents_frame,
+    "history": queries.history,
+    "branches": queries.branch_list,
+    "systems": queries.system_list,
+    "users": queries.user_list,
+    "contacts": queries.chair_contacts,
+}
+
+
+@dataclass(frozen=True)
+class Read:
+    """One read: READERS[name](store, *args, **dict(kwargs)); hashable, so a cache key."""
+
+    name: str
+    args: tuple = ()
+    kwargs: tuple = ()
+
+
+def end_of_day(now: datetime) -> datetime:
+    """The end of `now`'s London day: a live daily series runs to it and stays valid all day."""
+    tomorrow = london_date(now) + timedelta(days=1)
+    return (datetime.combine(tomorrow, time(0), LONDON) - timedelta(microseconds=1)).astimezone(UTC)
+
+
+def moment(as_of: datetime | None, now: datetime, filters: Filters = NO_FILTER) -> dict[str, Read]:
+    """The reads behind the overview and a briefing, live (`as_of` None) or as of a moment.
+
+    The one live read that needs the clock, the board 24 hours ago, is keyed to the
+    hour, so it is read again at most once an hour when nothing changes.
+    """
+    live = as_of is None
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    until = (("until", None if live else as_of),)
+    daily = (("freq", "D"), ("until", end_of_day(now) if live else as_of))
+    return {
+        "board": Read("board", (filters,)) if live else Read("board_as_of", (as_of, filters)),
+        "board_day_before": Read(
+            "board_as_of", ((hour if live else as_of) - timedelta(hours=24), filters)
+        ),
+        "daily": Read("progress", (filters,), daily),
+        "by_system": Read("progress_by_system", (filters,), daily),
+        "incidents": Read("incidents"),
+        "episodes": Read("durations", (filters,), until),
+        "segments": Read("segments", (filters,), until),
+        "slippage": Read("slippage", (filters,), until),
+    }
+
+
+def load(plan: dict[str, Read], reader: Callable[[Read], Any]) -> dict[str, Any]:
+    """Run every read of a plan through `reader`; returns the frames by plan key."""
+    return {key: reader(read) for key, read in plan.items()}
+
+
+def direct(store) -> Callable[[Read], Any]:
+    """A reader that calls the query straight away (no cache)."""
+    return lambda read: READERS[read.name](store, *read.args, **dict(read.kwargs))

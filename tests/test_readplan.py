@@ -1,0 +1,43 @@
+"""Read plans: live reads are keyed on the data alone, and give what a replay at now gives."""
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+from conftest import NOW
+
+from restore import overview, readplan
+from restore.records import record_status
+
+
+def test_live_reads_do_not_mention_the_minute():
+    """Issue 7, trap 6: the overview was recomputed every minute with nothing changed."""
+    first = readplan.moment(None, datetime(2026, 4, 1, 12, 0, 10, tzinfo=UTC))
+    later = readplan.moment(None, datetime(2026, 4, 1, 12, 59, 50, tzinfo=UTC))
+    assert first == later
+    next_day = readplan.moment(None, datetime(2026, 4, 2, 9, 0, tzinfo=UTC))
+    assert next_day["board"] == first["board"]  # the board now is the board now
+    assert next_day["daily"] != first["daily"]  # the daily series gains a day
+
+
+def test_a_replay_is_keyed_on_its_moment():
+    t = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
+    plan = readplan.moment(t, t + timedelta(hours=5))
+    assert plan == readplan.moment(t, t + timedelta(days=3))  # the clock does not matter
+    assert plan["board"].args[0] == t and dict(plan["daily"].kwargs)["until"] == t
+
+
+def test_live_frames_equal_a_replay_at_the_same_moment(fresh_store, people):
+    for day, state in ((3, "outage"), (2, "investigating"), (1, "verifying")):
+        record_status(fresh_store, people["it"], branch="kent", system="email", state=state,
+                      at=NOW - timedelta(days=day), now=NOW)  # fmt: skip
+    now = datetime.now(UTC)
+    reader = readplan.direct(fresh_store)
+    live = readplan.load(readplan.moment(None, now), reader)
+    replay = readplan.load(readplan.moment(now, now), reader)
+    cols = ["branch", "system", "state", "since", "eta", "note"]
+    pd.testing.assert_frame_equal(live["board"][cols], replay["board"][cols])
+    pd.testing.assert_frame_equal(live["daily"], replay["daily"])
+    assert live["segments"]["end"].isna().sum() == 1  # live: the open stretch is left open
+    view = overview.compose(live, now)
+    assert (view.segments["end"] <= pd.Timestamp(now)).all()  # and ends now when drawn
+    assert view.head.in_service == 0 and view.claimed.iloc[-1] > view.verified.iloc[-1]
