@@ -105,6 +105,7 @@ def cmd_status_set(args) -> str:
         at=parse_time(args.at) if args.at else None,
         reason=args.reason,
         source="phone" if args.phone else "cli",
+        incident=args.incident,
     )
     return f"recorded event {event_id}: {args.branch} {args.system} -> {args.state}"
 
@@ -225,6 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
     ss.add_argument("--at", help="effective time, ISO 8601 (default now; no offset = London)")
     ss.add_argument("--reason", help="HQ IT: reason for overriding the transition rules")
     ss.add_argument("--phone", action="store_true", help="HQ IT: recorded after a phone call")
+    ss.add_argument(
+        "--incident",
+        help="the incident a new outage belongs to (needed when more than one is open; "
+        "default: the system's current outage's incident)",
+    )
 
     imp = add("import", cmd_import, "import status rows from CSV (all rows or none)")
     imp.add_argument("file", help="CSV with columns branch,system,state,at,note,eta")

@@ -28,19 +28,28 @@ from restore.store import (  # noqa: E402
 )
 
 OUT = ROOT / "docs" / "screenshots"
-# (user, path, file name, page height): a laptop-sized first screen, taller where pages scroll.
+# (user, path, file name, width, page height): laptop (1366) and phone (390) widths, tall
+# enough for the whole page, since Streamlit scrolls inside the page rather than the window.
+LAPTOP, PHONE = 1366, 390
 SHOTS = [
-    (None, "public", "public", 1100),
-    (None, "sign_in", "sign-in", 700),
-    ("hq.it", "overview", "overview", 900),
-    ("hq.it", "overview", "overview-full", 3000),
-    ("hq.it", "follow_up", "follow-up", 1500),
-    ("hq.it", "admin", "admin", 1000),
-    ("hq.it", "my_branch?branch=kent", "branch-hq-it", 1900),
-    ("chair.west-midlands", "my_branch", "branch-chair", 1900),
-    ("leader", "overview", "overview-leadership", 900),
-    ("leader", "briefings", "briefings", 1400),
-    ("leader", "admin", "refused-leadership-admin", 500),
+    (None, "public", "public", LAPTOP, 1100),
+    (None, "public?branch=kent", "public-phone", PHONE, 1500),
+    (None, "sign_in", "sign-in", LAPTOP, 700),
+    (None, "sign_in", "sign-in-phone", PHONE, 900),
+    ("hq.it", "overview", "overview", LAPTOP, 900),
+    ("hq.it", "overview", "overview-full", LAPTOP, 3600),
+    ("hq.it", "follow_up", "follow-up", LAPTOP, 1700),
+    ("hq.it", "follow_up", "follow-up-phone", PHONE, 5200),
+    ("hq.it", "admin", "admin", LAPTOP, 1300),
+    ("hq.it", "my_branch?branch=kent", "branch-hq-it", LAPTOP, 2000),
+    ("chair.west-midlands", "my_branch", "branch-chair", LAPTOP, 2000),
+    ("chair.west-midlands", "my_branch", "branch-chair-phone", PHONE, 3600),
+    ("chair.west-midlands", "public", "public-chair-phone", PHONE, 900),
+    ("leader", "overview", "overview-leadership", LAPTOP, 900),
+    ("leader", "overview", "overview-leadership-phone", PHONE, 2400),
+    ("leader", "briefings", "briefings", LAPTOP, 1500),
+    ("leader", "briefings", "briefings-phone", PHONE, 2400),
+    ("leader", "admin", "refused-leadership-admin", LAPTOP, 500),
 ]
 
 
@@ -74,10 +83,10 @@ def main() -> None:
         example_briefing(store)
         store.dispose()
         with running_app(url) as base, browser() as b:
-            page = b.new_page(viewport={"width": 1440, "height": 900})
+            page = b.new_page(viewport={"width": LAPTOP, "height": 900})
             current = None
-            for user, path, name, height in SHOTS:
-                page.set_viewport_size({"width": 1440, "height": height})
+            for user, path, name, width, height in SHOTS:
+                page.set_viewport_size({"width": width, "height": height})
                 if user != current:
                     if current:
                         sign_out(page)

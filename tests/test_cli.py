@@ -4,6 +4,7 @@ import io
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -257,3 +258,22 @@ def test_briefing_errors_are_one_line(cli_db, capsys, args, message):
     capsys.readouterr()
     assert main(args) == 2
     assert capsys.readouterr().err.startswith(message)
+
+
+def test_status_set_names_the_incident_when_two_are_open(cli_db, capsys):
+    from restore.directory import SYSTEM, add_incident
+    from restore.store import Store
+
+    store = Store(cli_db)
+    for name, days in (("HQ attack", 20), ("Branch attack", 5)):
+        add_incident(store, SYSTEM, name=name, started_at=datetime.now(UTC) - timedelta(days=days))
+    base = ["status", "set", "--as", "it", "--branch", "hq", "--system", "email"]
+    assert main([*base, "--state", "contained"]) == 2
+    assert "more than one incident is open (HQ attack; Branch attack)" in capsys.readouterr().err
+    assert main([*base, "--state", "contained", "--incident", "HQ attack"]) == 0
+    assert main([*base, "--state", "investigating"]) == 0  # the episode's incident carries on
+    capsys.readouterr()
+    assert main(["export", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["incident"] for r in rows] == ["HQ attack", "HQ attack"]
+    store.dispose()

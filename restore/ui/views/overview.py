@@ -97,8 +97,8 @@ def metrics() -> None:
             st.metric("Forecast full restoration", "no recent progress")
     silent = len(head.never_reported_branches)
     cols[5].metric(
-        "Reported in last 24 h",
-        f"{head.branches_fresh} of {head.branches_total} branches",
+        "Branches reported in 24 h",
+        f"{head.branches_fresh} of {head.branches_total}",
         help="Branches with any report in the last 24 hours",
     )
     if silent or head.never_reported_systems:
