@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.exc import OperationalError
 
-from restore import briefing_files, briefing_pdf, publishing, queries, schema
+from restore import briefing_files, briefing_pdf, csv_safe, publishing, queries, schema
 from restore.demo import default_start, seed_demo
 from restore.directory import SYSTEM, actor_for, add_user, seed_reference
 from restore.domain import STATE_IDS, RestoreError
@@ -131,7 +131,8 @@ def _emit(text: str, output: str | None) -> str | None:
 
 def cmd_export(args) -> str | None:
     rows = export_rows(_store(), SYSTEM)
-    return _emit(to_json(rows) if args.format == "json" else to_csv(rows), args.output)
+    text = to_json(rows) if args.format == "json" else to_csv(rows, raw=args.raw)
+    return _emit(text, args.output)
 
 
 def board_records(df: pd.DataFrame) -> list[dict]:
@@ -151,7 +152,7 @@ def cmd_board(args) -> str | None:
         return _emit(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", args.output)
     frame = pd.DataFrame(rows, columns=BOARD_FIELDS)
     if args.format == "csv":
-        return _emit(frame.to_csv(index=False), args.output)
+        return _emit(csv_safe.frame_to_csv(frame), args.output)
     shown = df[["branch", "system", "state", "since", "eta", "updated_by", "note"]].copy()
     shown["since"] = [show(t) if pd.notna(t) else "" for t in shown["since"]]
     shown["eta"] = shown["eta"].fillna("")
@@ -240,6 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
     exp = add("export", cmd_export, "export the whole event log")
     exp.add_argument("--format", choices=["csv", "json"], default="csv")
     exp.add_argument("--output", help="file to write (default: stdout)")
+    exp.add_argument(
+        "--raw",
+        action="store_true",
+        help="CSV: exact text, for machine round trips (default: cells a spreadsheet would run "
+        "as formulas get a leading apostrophe)",
+    )
 
     brd = add("board", cmd_board, "show every branch system's current (or past) status")
     brd.add_argument("--as-of", help="replay the board as it stood at this time")

@@ -273,7 +273,7 @@ def seed_demo(
     day0 = datetime.combine(start, time(19), LONDON).astimezone(UTC)
     _demo_incidents(store, day0)
     rows = build_story(slugs, keys, day0, now)
-    count = import_csv(store, SYSTEM, _to_csv(rows), now=now) if rows else 0
+    count = import_csv(store, SYSTEM, _to_csv(rows), now=now, keep_source=True) if rows else 0
     set_workaround(
         store,
         SYSTEM,

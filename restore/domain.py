@@ -109,6 +109,24 @@ class RuleError(RestoreError):
     """A move the transition table does not allow."""
 
 
+# Control characters other than tab and newline: PostgreSQL refuses NUL, SQLite keeps it, and
+# none belongs in a note. Refused alike on every database, so both accept the same data.
+_CONTROL = frozenset(chr(c) for c in (*range(0, 32), 127)) - {"\t", "\n"}
+
+
+def control_characters(text: str) -> list[str]:
+    """The control characters in `text` (other than tab and newline), as U+ codes."""
+    return sorted({f"U+{ord(c):04X}" for c in text if c in _CONTROL})
+
+
+def text_problem(field: str, text: str | None) -> str | None:
+    """A message if `text` holds control characters, else None."""
+    found = control_characters(text or "")
+    if not found:
+        return None
+    return f"{field} contains control characters ({', '.join(found)}); remove them"
+
+
 def band_of(state: str) -> Band:
     return STATES[state].band
 

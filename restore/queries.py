@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.sql import Select
 
+from restore.bounds import backdate_floor
 from restore.domain import STATE_IDS, Band, band_of, label_of
 from restore.store import (
     Store,
@@ -231,7 +232,7 @@ def progress(
     columns named after the bands. Empty log: an empty frame with those columns.
     """
     until = until or now_utc()
-    return _counts(_changes(store, filters, until), until, freq)
+    return _counts(_changes(store, filters, until), until, freq, _floor(store, until))
 
 
 def progress_by_system(
@@ -243,15 +244,28 @@ def progress_by_system(
 ) -> dict[str, pd.DataFrame]:
     """progress() for each system type (keyed by system key), from one query."""
     until = until or now_utc()
-    changes = _changes(store, filters, until)
-    return {key: _counts(part, until, freq) for key, part in changes.groupby("system")}
+    changes, floor = _changes(store, filters, until), _floor(store, until)
+    return {key: _counts(part, until, freq, floor) for key, part in changes.groupby("system")}
 
 
-def _counts(changes: pd.DataFrame, until: datetime, freq: str) -> pd.DataFrame:
-    """Running counts per state (and band) from per-hour state changes."""
+def _floor(store: Store, until: datetime) -> pd.Timestamp:
+    with store.read() as conn:
+        return pd.Timestamp(backdate_floor(conn, until)).tz_convert("UTC").floor("h")
+
+
+def _counts(
+    changes: pd.DataFrame, until: datetime, freq: str, floor: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Running counts per state (and band) from per-hour state changes.
+
+    Changes before `floor` count as made at it, so the series never starts earlier,
+    whatever the log holds.
+    """
     cols = list(STATE_IDS) + [b.value for b in Band]
     if changes.empty:
         return pd.DataFrame(columns=cols, dtype="int64")
+    if floor is not None:
+        changes = changes.assign(hour=changes["hour"].clip(lower=floor))
     plus = changes.pivot_table(index="hour", columns="state", values="n", aggfunc="sum")
     minus = changes.dropna(subset=["prev"]).pivot_table(
         index="hour", columns="prev", values="n", aggfunc="sum"
@@ -347,6 +361,7 @@ def history(store: Store, branch_id: int) -> pd.DataFrame:
             events.c.note,
             events.c.eta,
             events.c.actor.label("by"),
+            events.c.entered_by,
             events.c.source,
             events.c.override_reason.label("reason"),
             incidents.c.name.label("incident"),
@@ -361,6 +376,11 @@ def history(store: Store, branch_id: int) -> pd.DataFrame:
         df = pd.DataFrame(conn.execute(q).mappings().all(), columns=list(q.selected_columns.keys()))
     df["at"] = pd.to_datetime(df["at"], utc=True)
     df["state"] = df["state"].map(label_of)
+    # Who said it, and who typed it in when that was someone else (an import).
+    df["by"] = [
+        f"{who} (imported by {typist})" if typist != who else who
+        for who, typist in zip(df["by"], df["entered_by"], strict=True)
+    ]
     return df
 
 

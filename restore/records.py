@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from restore.access import Action, Actor, PermissionDenied, can, require
+from restore.bounds import backdate_floor, backdate_margin
 from restore.domain import (
     Band,
     RestoreError,
@@ -21,6 +22,7 @@ from restore.domain import (
     band_of,
     check_transition,
     needs_hq,
+    text_problem,
 )
 from restore.store import (
     SOURCES,
@@ -214,10 +216,13 @@ def check_conflict(target: Target, seen_event_id: int | None) -> None:
     )
 
 
-def validate(actor: Actor, target: Target, change: Change, now: datetime) -> dict:
+def validate(
+    actor: Actor, target: Target, change: Change, now: datetime, *, floor: datetime | None = None
+) -> dict:
     """Check one change against the rules; return the event row to append, or raise.
 
-    Raises PermissionDenied, RuleError (illegal move, naming the legal ones) or
+    `floor` is the earliest effective time accepted (see backdate_floor). Raises
+    PermissionDenied, RuleError (illegal move, naming the legal ones) or
     ValidationError (listing every field problem at once).
     """
     require(actor, Action.RECORD_STATUS, branch_id=target.branch_id)
@@ -227,7 +232,7 @@ def validate(actor: Actor, target: Target, change: Change, now: datetime) -> dic
         )
     if change.source == "phone":
         require(actor, Action.RECORD_ON_BEHALF)
-    _check_fields(target, change, now)
+    _check_fields(target, change, now, floor)
     _check_move(actor, target, change)
     row = _event_row(actor, target, change, now)
     if not change.imported:
@@ -254,10 +259,17 @@ def _check_repeat(target: Target, row: dict, now: datetime) -> None:
         )
 
 
-def _check_fields(target: Target, change: Change, now: datetime) -> None:
-    problems = []
+def _check_fields(target: Target, change: Change, now: datetime, floor: datetime | None) -> None:
+    problems = [
+        p for p in (text_problem("note", change.note), text_problem("reason", change.reason)) if p
+    ]
     if change.at > now + FUTURE_SLACK:
         problems.append(f"effective time {show(change.at)} is in the future (now {show(now)})")
+    if floor is not None and change.at < floor:
+        problems.append(
+            f"effective time {show(change.at)} is before {show(floor)}, the earliest Restore "
+            f"accepts ({backdate_margin().days} days before the first incident began)"
+        )
     if target.last.at is not None and change.at < target.last.at:
         problems.append(
             f"effective time {show(change.at)} is before this system's latest event "
@@ -383,9 +395,9 @@ def write(
         _refuse_repeated_submission(conn, submission)
         # The clock is read under the lock, so "now" is never before a rival's commit.
         now = now or now_utc()
-        batch = []
+        batch, floor = [], backdate_floor(conn, now)
         for request, target in zip(requests, targets, strict=True):
-            row = _prepare(conn, actor, request, load_last(conn, target), now)
+            row = _prepare(conn, actor, request, load_last(conn, target), now, floor)
             advance(target, row)
             batch.append((target, row))
         if submission:
@@ -393,7 +405,7 @@ def write(
         return append(conn, batch)
 
 
-def _prepare(conn: Connection, actor: Actor, request: Request, target: Target, now) -> dict:
+def _prepare(conn: Connection, actor: Actor, request: Request, target: Target, now, floor) -> dict:
     """Check one request against the system's newest event; return the row to append."""
     change = request.change if request.change.at else replace(request.change, at=now)
     if request.seen_event_id not in (None, target.last.id) and not change.imported:
@@ -406,7 +418,7 @@ def _prepare(conn: Connection, actor: Actor, request: Request, target: Target, n
             f"{target.branch} {target.system} is {target.last.state or 'not reported'}, "
             f"not {request.expect}: nothing was recorded"
         )
-    row = validate(actor, target, change, now)
+    row = validate(actor, target, change, now, floor=floor)
     row["incident_id"] = incident_id(conn, target, change)
     return row
 
@@ -445,7 +457,8 @@ def record_status(
     PermissionDenied, ConflictError, RuleError, DuplicateSubmission or
     ValidationError, and then writes nothing.
     """
-    change = Change(state, at, note or "", eta, reason, source, incident=incident)
+    note = (note or "").replace("\r\n", "\n")  # Windows line ends; a lone CR is refused
+    change = Change(state, at, note, eta, reason, source, incident=incident)
     request = Request(branch, system, change, seen_event_id)
     return write(store, actor, [request], submission=submission, now=now)[0]
 

@@ -22,7 +22,10 @@ def parse_time(text: str) -> datetime:
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=LONDON)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 falls before year 1 in UTC
+        raise TimeFormatError(f"{text!r} is outside the range of times Restore can keep") from None
 
 
 def parse_date(text: str) -> date:

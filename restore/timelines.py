@@ -12,6 +12,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import and_, case, func, select
 
+from restore.bounds import backdate_floor
 from restore.domain import STATE_IDS, Band, band_of
 from restore.queries import NO_FILTER, Filters, scope
 from restore.store import Store, branch_systems, branches, events, now_utc, systems
@@ -40,6 +41,12 @@ def _events_until(columns: list, until: datetime, filters: Filters):
     ).subquery()
 
 
+def _floor(store: Store, until: datetime | None) -> pd.Timestamp:
+    """Where every series starts at the earliest (restore.bounds), whatever the log holds."""
+    with store.read() as conn:
+        return pd.Timestamp(backdate_floor(conn, until or now_utc()))
+
+
 def _over_system(expr, fn=func.lag):
     return fn(expr).over(partition_by=events.c.branch_system_id, order_by=events.c.id)
 
@@ -63,7 +70,10 @@ def durations(
     )
     with store.read() as conn:
         flips = pd.DataFrame(conn.execute(q).mappings().all(), columns=list(inner.c.keys()))
-    return _pair_episodes(flips)
+    episodes = _pair_episodes(flips)
+    down = episodes["down_at"].clip(lower=_floor(store, until))
+    episodes["days"] = (episodes["restored_at"] - down).dt.total_seconds() / 86400
+    return episodes.assign(down_at=down)
 
 
 def _pair_episodes(flips: pd.DataFrame) -> pd.DataFrame:
@@ -105,7 +115,7 @@ def segments(
         df = pd.DataFrame(
             conn.execute(q).all(), columns=["branch", "system", "bs", "state", "start"]
         )
-    df["start"] = pd.to_datetime(df["start"], utc=True)
+    df["start"] = pd.to_datetime(df["start"], utc=True).clip(lower=_floor(store, until))
     df["end"] = df.groupby("bs")["start"].shift(-1)
     if until is not None:
         df["end"] = df["end"].fillna(pd.Timestamp(until))

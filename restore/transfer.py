@@ -9,12 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from restore import csv_safe
+from restore import store as tables
 from restore.access import Action, Actor, require
+from restore.bounds import backdate_floor
 from restore.domain import RestoreError
 from restore.records import (
     Change,
@@ -39,12 +42,31 @@ from restore.store import (
 from restore.timefmt import TimeFormatError, iso, parse_date, parse_time
 
 REQUIRED = ("branch", "system", "state")
-OPTIONAL = ("at", "note", "eta", "who", "source", "reason", "recorded_at", "incident")
+OPTIONAL = (
+    "at", "note", "eta", "who", "source", "reason", "recorded_at", "incident", "external",
+)  # fmt: skip
+TRUE = ("yes", "true", "1", "y")
 EXPORT_ONLY = ("event_id", "entered_by")
 EXPORT_COLUMNS = (
     "event_id", "branch", "system", "state", "at", "note", "eta",
     "who", "source", "reason", "recorded_at", "incident", "entered_by",
 )  # fmt: skip
+
+
+def _check_reporter(rec: dict[str, str], users: set[str]) -> str | None:
+    """A problem with a row's `who`: it must be a user, or a row marked external."""
+    who = rec.get("who", "").strip()
+    external = rec.get("external", "").strip().lower() in TRUE
+    if external and not who:
+        return "an external row needs who (the reporter's name)"
+    if external and who in users:
+        return f"{who!r} is a Restore user: leave external empty"
+    if who and not external and who not in users:
+        return (
+            f"who {who!r} is not a Restore user; mark the row external=yes for a reporter "
+            "outside Restore"
+        )
+    return None
 
 
 class ImportRefused(ValidationError):
@@ -65,6 +87,10 @@ class Row:
     system: str
     change: Change | None  # None when the row's own fields did not parse
     incident: str | None = None
+    record: dict = field(default_factory=dict)  # the row's cells by column
+
+    def with_source(self, source: str) -> Row:
+        return replace(self, change=replace(self.change, source=source))
 
 
 def decode(data: bytes) -> str:
@@ -85,7 +111,7 @@ def _parse_change(rec: dict[str, str], now) -> Change:
     return Change(
         state=rec["state"].strip().lower(),
         at=parse_time(at) if at else now,
-        note=rec.get("note", ""),
+        note=rec.get("note", "").replace("\r\n", "\n"),
         eta=parse_date(eta) if eta else None,
         reason=rec.get("reason", "").strip() or None,
         source=rec.get("source", "").strip() or "import",
@@ -139,7 +165,9 @@ def _read_rows(reader, header, rows, errors, line, now) -> None:
         except TimeFormatError as e:
             errors.append(f"line {start}: {e}")
             change = None
-        rows.append(Row(start, rec["branch"], rec["system"], change, rec.get("incident") or None))
+        rows.append(
+            Row(start, rec["branch"], rec["system"], change, rec.get("incident") or None, rec)
+        )
 
 
 def _name_key(row: Row) -> tuple[str, str]:
@@ -162,10 +190,21 @@ def _targets(conn: Connection, rows: list[Row], errors: list[str]) -> dict[tuple
     return found
 
 
-def import_csv(store: Store, actor: Actor, data: bytes, *, now=None, dry_run: bool = False) -> int:
+def import_csv(
+    store: Store,
+    actor: Actor,
+    data: bytes,
+    *,
+    now=None,
+    dry_run: bool = False,
+    keep_source: bool = False,
+) -> int:
     """Validate every row, then append them all in one transaction; returns the count.
 
-    Rows apply in file order, each against the state the rows before it left.
+    Rows apply in file order, each against the state the rows before it left. A row's
+    `who` is kept as the reporter (the importer is kept as who entered it) and must be a
+    user, unless the row says external=yes. Every row's source is `import`, unless
+    `keep_source` (the demo's story, which replays web and phone reports).
     Raises ImportRefused listing every bad row by line number; writes nothing then.
     With dry_run, validates the same way and writes nothing (for previews).
     """
@@ -178,6 +217,12 @@ def import_csv(store: Store, actor: Actor, data: bytes, *, now=None, dry_run: bo
         store.lock_branch_systems(conn, list(unique))
         for target in unique.values():
             load_last(conn, target)
+        users = set(conn.execute(select(tables.users.c.username)).scalars())
+        for row in rows:
+            if problem := _check_reporter(row.record, users):
+                errors.append(f"line {row.line}: {problem}")
+        if not keep_source:
+            rows = [r if r.change is None else r.with_source("import") for r in rows]
         batch = _validate_rows(conn, actor, rows, targets, errors, now)
         if errors:
             raise ImportRefused(sorted(errors, key=lambda e: int(e.split(":")[0][5:])))
@@ -188,14 +233,14 @@ def import_csv(store: Store, actor: Actor, data: bytes, *, now=None, dry_run: bo
 
 def _validate_rows(conn, actor, rows, targets, errors, now) -> list:
     """Validate rows in order against in-memory targets that advance as rows pass."""
-    batch = []
+    batch, floor = [], backdate_floor(conn, now)
     for row in rows:
         target = targets.get(_name_key(row))
         if target is None or row.change is None:
             continue
         change = replace(row.change, incident=row.incident)
         try:
-            event = validate(actor, target, change, now)
+            event = validate(actor, target, change, now, floor=floor)
             event["incident_id"] = incident_id(conn, target, change)
         except RestoreError as e:
             errors.append(f"line {row.line}: {e}")
@@ -244,12 +289,10 @@ def export_rows(store: Store, actor: Actor) -> list[dict]:
     return out
 
 
-def to_csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
+def to_csv(rows: list[dict], *, raw: bool = False) -> str:
+    """The export as CSV: spreadsheet-safe (see csv_safe), or the exact text with `raw`,
+    which `import` reads back unchanged."""
+    return csv_safe.rows_to_csv(rows, list(EXPORT_COLUMNS), raw=raw)
 
 
 def to_json(rows: list[dict]) -> str:

@@ -5,7 +5,7 @@ one at a time on the branch page or several at once here."""
 import pandas as pd
 import streamlit as st
 
-from restore import chasing
+from restore import chasing, csv_safe
 from restore.domain import RestoreError
 from restore.records import verify_waiting
 from restore.store import now_utc
@@ -22,13 +22,6 @@ BRANCH_PAGE = str(VIEWS["my_branch"].path)
 
 if msg := st.session_state.pop("follow_up_flash", None):
     st.success(msg, icon=":material/check_circle:")
-
-
-def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """Text that a spreadsheet would run as a formula (=, +, -, @) gets a leading apostrophe."""
-    return df.apply(
-        lambda col: col.map(lambda v: f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v)
-    )
 
 
 def open_branch(row: pd.Series, **extra) -> None:
@@ -72,7 +65,7 @@ def section(title: str, df: pd.DataFrame, shown: list[str], key: str, empty: str
             open_branch(row, **{k: row.get(v, v) for k, v in link.items()})
     st.download_button(
         f"Download {title.lower()} as CSV",
-        spreadsheet_safe(df[shown]).to_csv(index=False),
+        csv_safe.frame_to_csv(df[shown]),
         file_name=f"{key}.csv",
         mime="text/csv",
         key=f"dl:{key}",
