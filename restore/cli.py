@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from restore import briefing_files, briefing_pdf, csv_safe, publishing, queries, schema
+from restore.audit import cli as audit_cli
 from restore.demo import default_start, seed_demo
 from restore.directory import SYSTEM, actor_for, add_user, seed_reference
 from restore.domain import STATE_IDS, RestoreError
@@ -263,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     bf.add_argument("--as", dest="as_user", help="acting username, with --publish")
     bf.add_argument("--title", help="title, with --publish")
     bf.add_argument("--note", help="covering note, with --publish")
+    audit_cli.register(sub, add)  # audit verify/export, backup, restore
     return p
 
 
@@ -275,6 +277,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except OperationalError as e:
         print(f"error: cannot use the database {database_url()}: {e.orig}", file=sys.stderr)
+        return 2
+    except DBAPIError as e:  # refused by the database itself: nothing was written
+        first = str(e.orig).splitlines()[0] if e.orig else type(e).__name__
+        print(f"error: the database refused the change, nothing was written: {first}",
+              file=sys.stderr)  # fmt: skip
         return 2
     if message:
         print(message, file=sys.stderr if args.command in ("export", "board") else sys.stdout)

@@ -1,6 +1,8 @@
 """Who and what the record is about: users, branches, systems, incidents, workarounds.
 
-Each write checks permission, validates, and runs in one transaction.
+Each write checks permission, validates, and runs in one transaction, which also appends
+its audit entry (old and new values), so a refused write leaves no trace and a done one
+always does.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from restore.access import ROLES, Action, Actor, require
+from restore.audit import actor_name, record
+from restore.domain import text_problem
 from restore.records import (
     MAX_NOTE,
     NotFound,
@@ -60,6 +64,10 @@ def password_matches(stored_hash: str | None, password: str) -> bool:
         return False
 
 
+def _audit(conn: Connection, actor: Actor, action: str, subject: str, details, now) -> None:
+    record(conn, actor=actor_name(actor), action=action, subject=subject, details=details, now=now)
+
+
 def add_user(
     store: Store,
     actor: Actor,
@@ -71,9 +79,11 @@ def add_user(
     password: str | None = None,
     email: str | None = None,
     phone: str | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Create a user; chairs need a branch. Raises ValidationError, writing nothing."""
     require(actor, Action.MANAGE)
+    refuse_control(**{"display name": display_name})
     problems = _contact_problems(email, phone)
     if not _USERNAME.match(username or ""):
         problems.append(
@@ -87,9 +97,16 @@ def add_user(
         problems.append(f"password must be at least {MIN_PASSWORD} characters")
     if problems:
         raise ValidationError("; ".join(problems))
+    values = {
+        "display_name": (display_name or username).strip()[:200],
+        "role": role,
+        "active": True,
+        "email": (email or "").strip().lower() or None,
+        "phone": (phone or "").strip() or None,
+    }
     with store.write() as conn:
         bump_revision(conn)
-        branch_id = find_branch(conn, branch)["id"] if branch else None
+        home = find_branch(conn, branch) if branch else {"id": None, "slug": None}
         if conn.execute(select(users.c.id).where(users.c.username == username)).first():
             raise ValidationError(f"user {username!r} already exists")
         if (
@@ -99,23 +116,30 @@ def add_user(
             ).first()
         ):
             raise ValidationError(f"another user already has the e-mail {email!r}")
-        return conn.execute(
+        new_id = conn.execute(
             insert(users).values(
+                **values,
                 username=username,
-                display_name=(display_name or username).strip()[:200],
-                role=role,
-                branch_id=branch_id,
+                branch_id=home["id"],
                 password_hash=hash_password(password) if password else None,
-                active=True,
-                email=(email or "").strip().lower() or None,
-                phone=(phone or "").strip() or None,
                 failed_logins=0,
             )
         ).inserted_primary_key[0]
+        details = values | {"branch": home["slug"], "password_set": bool(password)}
+        _audit(conn, actor, "user.add", username, details, now)
+        return new_id
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()-]{6,30}$")
+
+
+def refuse_control(**fields: str | None) -> None:
+    """ValidationError naming each field holding control characters (other than tab and
+    newline): refused alike on every database, so SQLite and PostgreSQL hold the same data."""
+    problems = [p for name, text in fields.items() if (p := text_problem(name, text))]
+    if problems:
+        raise ValidationError("; ".join(problems))
 
 
 def _contact_problems(email: str | None, phone: str | None) -> list[str]:
@@ -160,10 +184,12 @@ def add_branch(
     slug: str,
     region: str,
     is_hq: bool = False,
+    now: datetime | None = None,
 ) -> int:
     """Add a branch with every system in the catalogue."""
     require(actor, Action.MANAGE)
     name, region = (name or "").strip(), (region or "").strip()
+    refuse_control(name=name, region=region)
     problems = []
     if not name or len(name) > 100:
         problems.append("branch name must be 1-100 characters")
@@ -186,16 +212,21 @@ def add_branch(
             insert(branches).values(name=name, slug=slug, region=region, is_hq=is_hq)
         ).inserted_primary_key[0]
         _attach_systems(conn, [new_id], list(conn.execute(select(systems.c.id)).scalars()))
+        details = {"name": name, "region": region, "is_hq": is_hq}
+        _audit(conn, actor, "branch.add", slug, details, now)
         return new_id
 
 
-def add_system(store: Store, actor: Actor, *, key: str, name: str) -> int:
+def add_system(
+    store: Store, actor: Actor, *, key: str, name: str, now: datetime | None = None
+) -> int:
     """Add a system type (e.g. phones) to the catalogue and to every branch."""
     require(actor, Action.MANAGE)
     if not _SLUG.match(key or ""):
         raise ValidationError(f"system key {key!r} must be lower-case letters, digits and '-'")
     if not (name or "").strip():
         raise ValidationError("system name is required")
+    refuse_control(name=name)
     with store.write() as conn:
         bump_revision(conn)
         if conn.execute(select(systems.c.id).where(systems.c.key == key)).first():
@@ -204,6 +235,7 @@ def add_system(store: Store, actor: Actor, *, key: str, name: str) -> int:
             insert(systems).values(key=key, name=name.strip())
         ).inserted_primary_key[0]
         _attach_systems(conn, list(conn.execute(select(branches.c.id)).scalars()), [new_id])
+        _audit(conn, actor, "system.add", key, {"name": name.strip()}, now)
         return new_id
 
 
@@ -215,8 +247,10 @@ def add_incident(
     started_at: datetime,
     target_date: date | None = None,
     description: str = "",
+    now: datetime | None = None,
 ) -> int:
     require(actor, Action.MANAGE)
+    refuse_control(name=name, description=description)
     if not (name or "").strip():
         raise ValidationError("incident name is required")
     if target_date is not None and target_date < london_date(started_at):
@@ -225,7 +259,7 @@ def add_incident(
         bump_revision(conn)
         if conn.execute(select(incidents.c.id).where(incidents.c.name == name.strip())).first():
             raise ValidationError(f"incident {name!r} already exists")
-        return conn.execute(
+        new_id = conn.execute(
             insert(incidents).values(
                 name=name.strip(),
                 started_at=started_at,
@@ -233,20 +267,43 @@ def add_incident(
                 description=description or "",
             )
         ).inserted_primary_key[0]
+        details = {"started_at": started_at, "target_date": target_date, "description": description}
+        _audit(conn, actor, "incident.add", name.strip(), details, now)
+        return new_id
 
 
-def set_workaround(store: Store, actor: Actor, *, branch: str, system: str, text: str) -> None:
-    """Set the public workaround members see (empty clears it). HQ IT or the branch's chair."""
+def set_workaround(
+    store: Store,
+    actor: Actor,
+    *,
+    branch: str,
+    system: str,
+    text: str,
+    now: datetime | None = None,
+) -> None:
+    """Set the public workaround members see (empty clears it). HQ IT or the branch's chair.
+
+    The audit entry keeps the old and new text: members act on it (a phone number, an
+    address), so a replaced one must leave a trace.
+    """
     if len(text or "") > MAX_NOTE:
         raise ValidationError(f"workaround is longer than {MAX_NOTE} characters")
+    refuse_control(workaround=text)
     with store.write() as conn:
         bump_revision(conn)
         target = find_target(conn, branch, system)
         require(actor, Action.RECORD_STATUS, branch_id=target.branch_id)
-        conn.execute(
-            update(branch_systems)
+        old, slug = conn.execute(
+            select(branch_systems.c.workaround, branches.c.slug)
+            .join(branches, branches.c.id == branch_systems.c.branch_id)
             .where(branch_systems.c.id == target.id)
-            .values(workaround=(text or "").strip() or None)
+        ).one()
+        new = (text or "").strip() or None
+        conn.execute(
+            update(branch_systems).where(branch_systems.c.id == target.id).values(workaround=new)
+        )
+        _audit(
+            conn, actor, "workaround.set", f"{slug}:{target.system}", {"old": old, "new": new}, now
         )
 
 
@@ -258,11 +315,14 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def seed_reference(store: Store, data_dir: Path = DATA_DIR) -> tuple[int, int]:
+def seed_reference(
+    store: Store, data_dir: Path = DATA_DIR, *, now: datetime | None = None
+) -> tuple[int, int]:
     """Load data/branches.csv and data/systems.csv; adds what is missing, changes nothing else.
 
-    Returns (branches added, systems added).
+    Returns (branches added, systems added); each addition is audited as the system's.
     """
+    now = now or now_utc()
     branch_rows = _read_csv(data_dir / "branches.csv")
     system_rows = _read_csv(data_dir / "systems.csv")
     with store.write() as conn:
@@ -284,6 +344,11 @@ def seed_reference(store: Store, data_dir: Path = DATA_DIR) -> tuple[int, int]:
             list(conn.execute(select(branches.c.id)).scalars()),
             list(conn.execute(select(systems.c.id)).scalars()),
         )
+        for r in new_b:
+            details = {"name": r["name"], "region": r["region"], "is_hq": r["is_hq"]}
+            _audit(conn, SYSTEM, "branch.add", r["slug"], details | {"source": "seed"}, now)
+        for r in new_s:
+            _audit(conn, SYSTEM, "system.add", r["key"], {"name": r["name"], "source": "seed"}, now)
     return len(new_b), len(new_s)
 
 
@@ -298,11 +363,45 @@ def update_user(
     branch: str | None = None,
     email: str | None = None,
     phone: str | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Deactivate or reactivate a user, set a new password (both sign them out everywhere),
     change their role and branch (which take effect on their next click), or their e-mail
-    and phone ("" clears one)."""
+    and phone ("" clears one). Each kind of change is audited with old and new values."""
     require(actor, Action.MANAGE)
+    _check_user_change(actor, username, active, password, role, branch, email, phone)
+    values = _user_values(active, password, role, email, phone)
+    if not values and branch is None:
+        raise ValidationError("nothing to change")
+    now = now or now_utc()
+    with store.write() as conn:
+        bump_revision(conn)
+        if branch is not None or role is not None:
+            values["branch_id"] = find_branch(conn, branch)["id"] if branch else None
+        if values.get("email"):
+            clash = conn.execute(
+                select(users.c.username).where(
+                    users.c.email == values["email"], users.c.username != username
+                )
+            ).first()
+            if clash:
+                raise ValidationError(f"another user already has the e-mail {email!r}")
+        old = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+        if old is None:
+            raise NotFound(f"unknown user {username!r}")
+        conn.execute(update(users).where(users.c.id == old["id"]).values(**values))
+        if password is not None or active is False:
+            # A new password or deactivation ends every open session of that user.
+            conn.execute(
+                update(sessions)
+                .where(sessions.c.user_id == old["id"], sessions.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+        for action, details in _user_changes(conn, old, values):
+            _audit(conn, actor, action, username, details, now)
+
+
+def _check_user_change(actor, username, active, password, role, branch, email, phone) -> None:
     if problems := _contact_problems(email, phone):
         raise ValidationError("; ".join(problems))
     if role is not None and role not in ROLES:
@@ -313,6 +412,9 @@ def update_user(
         raise ValidationError(f"password must be at least {MIN_PASSWORD} characters")
     if active is False and username == actor.username:
         raise ValidationError("you cannot deactivate your own account")
+
+
+def _user_values(active, password, role, email, phone) -> dict:
     values: dict = {}
     if active is not None:
         values["active"] = active
@@ -328,35 +430,43 @@ def update_user(
         values["email"] = email.strip().lower() or None
     if phone is not None:
         values["phone"] = phone.strip() or None
-    if not values and branch is None:
-        raise ValidationError("nothing to change")
-    with store.write() as conn:
-        bump_revision(conn)
-        if branch is not None or role is not None:
-            values["branch_id"] = find_branch(conn, branch)["id"] if branch else None
-        if values.get("email"):
-            clash = conn.execute(
-                select(users.c.username).where(
-                    users.c.email == values["email"], users.c.username != username
-                )
-            ).first()
-            if clash:
-                raise ValidationError(f"another user already has the e-mail {email!r}")
-        done = conn.execute(update(users).where(users.c.username == username).values(**values))
-        if done.rowcount != 1:
-            raise NotFound(f"unknown user {username!r}")
-        if password is None and active is not False:
-            return
-        # A new password or deactivation ends every open session of that user.
-        user_id = select(users.c.id).where(users.c.username == username).scalar_subquery()
-        conn.execute(
-            update(sessions)
-            .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
-            .values(revoked_at=now_utc())
-        )
+    return values
 
 
-def set_incident_target(store: Store, actor: Actor, *, name: str, target_date: date | None) -> None:
+def _user_changes(conn: Connection, old, values: dict) -> list[tuple[str, dict]]:
+    """(action, details) per kind of change, with old and new values (never a password)."""
+    out = []
+    if "active" in values:
+        out.append(("user.active", {"old": old["active"], "new": values["active"]}))
+    if "password_hash" in values:
+        out.append(("user.password", {"reset": True, "sessions_revoked": True}))
+    if "branch_id" in values:
+        before = {"role": old["role"], "branch": _slug(conn, old["branch_id"])}
+        after = {
+            "role": values.get("role", old["role"]),
+            "branch": _slug(conn, values["branch_id"]),
+        }
+        out.append(("user.role", {"old": before, "new": after}))
+    contact = {k: {"old": old[k], "new": values[k]} for k in ("email", "phone") if k in values}
+    if contact:
+        out.append(("user.contact", contact))
+    return out
+
+
+def _slug(conn: Connection, branch_id: int | None) -> str | None:
+    if branch_id is None:
+        return None
+    return conn.execute(select(branches.c.slug).where(branches.c.id == branch_id)).scalar()
+
+
+def set_incident_target(
+    store: Store,
+    actor: Actor,
+    *,
+    name: str,
+    target_date: date | None,
+    now: datetime | None = None,
+) -> None:
     """Move (or clear) an incident's restoration target date; forecasts compare against it."""
     require(actor, Action.MANAGE)
     with store.write() as conn:
@@ -369,3 +479,5 @@ def set_incident_target(store: Store, actor: Actor, *, name: str, target_date: d
         conn.execute(
             update(incidents).where(incidents.c.id == row.id).values(target_date=target_date)
         )
+        change = {"old": row.target_date, "new": target_date}
+        _audit(conn, actor, "incident.target", name, change, now)

@@ -10,7 +10,9 @@ from sqlalchemy import insert, select
 
 from restore import readplan
 from restore.access import Action, Actor, require
+from restore.audit import record
 from restore.briefing import Briefing, Inputs, compose, to_markdown
+from restore.directory import refuse_control
 from restore.records import ValidationError
 from restore.store import Store, briefings, now_utc
 
@@ -65,10 +67,12 @@ def publish(
 ) -> int:
     """Store a briefing, its text and figures (and chart pictures), for good; returns its id.
 
-    HQ IT and leadership only. Raises PermissionDenied or ValidationError, writing nothing.
+    HQ IT and leadership only, audited. Raises PermissionDenied or ValidationError, writing
+    nothing.
     """
     require(actor, Action.PUBLISH_BRIEFING)
     title, note = (title or "").strip(), (note or "").strip()
+    refuse_control(title=title, note=note)
     if not title or len(title) > MAX_TITLE:
         raise ValidationError(f"a briefing needs a title of 1-{MAX_TITLE} characters")
     if len(note) > MAX_NOTE:
@@ -81,7 +85,7 @@ def publish(
     )
     progress_png, grid_png = images or (None, None)
     with store.write() as conn:
-        return conn.execute(
+        new_id = conn.execute(
             insert(briefings).values(
                 title=title,
                 note=note,
@@ -94,6 +98,16 @@ def publish(
                 grid_png=grid_png,
             )
         ).inserted_primary_key[0]
+        details = {"title": title, "as_of": as_of}
+        record(
+            conn,
+            actor=actor.username,
+            action="briefing.publish",
+            subject=str(new_id),
+            details=details,
+            now=now,
+        )
+        return new_id
 
 
 def published(store: Store) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from restore import csv_safe
+from restore import audit, csv_safe
 from restore import store as tables
 from restore.access import Action, Actor, require
 from restore.bounds import backdate_floor
@@ -286,6 +286,9 @@ def export_rows(store: Store, actor: Actor) -> list[dict]:
             d["eta"] = d["eta"].isoformat() if d["eta"] else ""
             d["reason"], d["incident"] = d["reason"] or "", d["incident"] or ""
             out.append(d)
+    with store.write() as conn:  # who took the whole log away, and when
+        audit.record(conn, actor=audit.actor_name(actor), action="export", subject="events",
+                     details={"rows": len(out)})  # fmt: skip
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import create_engine, select, text
 
 from restore import schema
 from restore.access import ANONYMOUS, Actor
+from restore.audit.log import audit_log
 from restore.directory import SYSTEM, actor_for, add_user, seed_reference
 from restore.store import Store, branch_systems, events, incidents, users
 
@@ -38,19 +40,28 @@ def pytest_report_header(config):
     return f"PostgreSQL: {PG_ADMIN_URL} NOT reachable; PostgreSQL database tests are SKIPPED"
 
 
-@pytest.fixture
-def pg_url():
+@contextmanager
+def pg_schema():
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
-    if not PG_OK:
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {name}"))
-    yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{name}"
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {name} CASCADE"))
-    admin.dispose()
+    try:
+        yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{name}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {name} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url():
+    """A PostgreSQL URL on a fresh schema (skips when PostgreSQL is unreachable)."""
+    if not PG_OK:
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
+    with pg_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -96,5 +107,5 @@ def snapshot(store: Store) -> dict:
     with store.read() as conn:
         return {
             t.name: [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
-            for t in (events, branch_systems, users, incidents)
+            for t in (events, branch_systems, users, incidents, audit_log)
         }

@@ -330,8 +330,17 @@ def test_admin_import_previews_errors_by_line_and_writes_nothing(demo):
     )
     at.file_uploader[0].upload("bad.csv", bad, "text/csv").run()  # fmt: skip
     assert "Nothing can be imported: 1 problems." in texts(at)
-    assert "line 3: unknown branch 'Atlantis'" in frames(at)[-1].to_csv()
+    (problems,) = [f for f in frames(at) if list(f.columns) == ["Problem"]]
+    assert "line 3: unknown branch 'Atlantis'" in problems.to_csv()
     assert len(export_rows(demo, actor_for(demo, "hq.it"))) == before
+
+
+def test_admin_shows_the_audit_log_and_checks_its_chain(demo):
+    at = app(demo, "hq.it").switch_page(str(VIEWS / "admin.py")).run()
+    _submit(at, "Check the chain")
+    assert any(s.value.startswith("audit chain intact") for s in at.success)
+    (log,) = [f for f in frames(at) if "hash" in f.columns]
+    assert {"user.add", "workaround.set"} <= set(log["action"])
 
 
 def test_admin_adds_a_system_to_every_branch(demo):

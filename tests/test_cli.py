@@ -13,7 +13,7 @@ from restore.cli import build_parser, main
 
 COMMANDS = [
     ["init"], ["seed"], ["user", "add"], ["status", "set"], ["import"], ["export"], ["board"],
-    ["briefing"],
+    ["briefing"], ["audit", "verify"], ["audit", "export"], ["backup"], ["restore"],
 ]  # fmt: skip
 
 

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select
 
-from restore import csv_safe, queries, timelines
+from restore import csv_safe, publishing, queries, timelines
 from restore.cli import main
-from restore.directory import SYSTEM, add_incident
+from restore.directory import SYSTEM, add_incident, set_workaround
 from restore.domain import STATE_IDS, RestoreError
 from restore.records import ValidationError, record_status
 from restore.store import branch_systems, events
@@ -252,3 +252,28 @@ def test_any_csv_import_is_written_whole_or_refused_whole(attacked, people, rows
         return
     assert written == checked == len(rows)
     assert len(snapshot(attacked)["events"]) == len(before["events"]) + len(rows)
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda s, p: set_workaround(s, p["it"], branch="kent", system="email",
+                                    text="call\x00me"),
+        lambda s, p: add_incident(s, SYSTEM, name="Bad\x1b[2J", started_at=NOW),
+        lambda s, p: publishing.publish(s, p["boss"], title="Board\x07", now=NOW),
+    ],
+    ids=["workaround", "incident", "briefing"],
+)  # fmt: skip
+def test_control_characters_are_refused_in_every_text_a_user_writes(attacked, people, write):
+    before = snapshot(attacked)
+    with pytest.raises(ValidationError, match="contains control characters"):
+        write(attacked, people)
+    assert snapshot(attacked) == before
+
+
+def test_an_export_leaves_a_trace_in_the_audit_log(attacked, people):
+    from restore import audit
+
+    export_rows(attacked, people["boss"])
+    newest = audit.entries(attacked, limit=1).iloc[0]
+    assert (newest["actor"], newest["action"]) == ("boss", "export")

@@ -16,8 +16,12 @@ import streamlit as st
 from restore.access import ANONYMOUS, ROLES, Actor
 from restore.auth import (
     COOKIE_NAME,
+    NEEDS_COOKIES,
+    NONCE_COOKIE,
+    SignInFailed,
     actor_by_email,
     end_session,
+    issue_ticket,
     resume_session,
     sign_in,
     start_session,
@@ -49,8 +53,8 @@ def _oidc_configured() -> bool:
         return False
 
 
-def _browser_cookie() -> str | None:
-    value = st.context.cookies.get(COOKIE_NAME)
+def _browser_cookie(name: str = COOKIE_NAME) -> str | None:
+    value = st.context.cookies.get(name)
     return value if isinstance(value, str) else None  # AppTest has no real cookies
 
 
@@ -71,18 +75,23 @@ def current_actor() -> Actor:
 
 
 def do_sign_in(username: str, password: str) -> bool:
-    """Check the password (raises SignInFailed) and open a session.
+    """Check the password (raises SignInFailed) and sign in.
 
-    Returns True when the browser is being sent to the cookie route (which
-    reloads the app signed in), False when the caller should rerun the script.
+    With the cookie routes, the browser is sent to trade a one-use ticket, bound to its
+    nonce cookie, for the session cookie, and the app reloads signed in: returns True.
+    Without them the session lives in this tab's state: returns False (rerun the script).
     """
+    if not _cookie_routes():
+        actor = sign_in(store(), username, password)
+        st.session_state[SESSION_KEY] = start_session(store(), actor.username)
+        return False
+    nonce = _browser_cookie(NONCE_COOKIE)
+    if not nonce:  # checked first, so a browser refusing cookies never uses up a try
+        raise SignInFailed(NEEDS_COOKIES)
     actor = sign_in(store(), username, password)
-    ticket = start_session(store(), actor.username)
-    st.session_state[SESSION_KEY] = ticket
-    if _cookie_routes():
-        _redirect(f"/api/session?t={quote(ticket)}")
-        return True
-    return False
+    ticket = issue_ticket(store(), actor.username, nonce=nonce)
+    _redirect(f"/api/session?t={quote(ticket)}")
+    return True
 
 
 def do_sign_out() -> None:

@@ -4,6 +4,7 @@ from datetime import datetime, time
 
 import streamlit as st
 
+from restore import audit
 from restore.access import ROLES
 from restore.directory import (
     add_branch,
@@ -35,7 +36,7 @@ def attempt(action, success: str) -> None:
         st.success(session.plain(success), icon=":material/check_circle:")
 
 
-tabs = st.tabs(["Branches", "Systems", "Users", "Incidents", "Import", "Export"])
+tabs = st.tabs(["Branches", "Systems", "Users", "Incidents", "Import", "Export", "Audit"])
 branches = data.read("branches")
 branch_names = dict(zip(branches["slug"], branches["name"], strict=True))
 
@@ -267,3 +268,33 @@ with tabs[5]:
             strict=True,
         ):
             col.download_button(label, text, name, mime, on_click="ignore")
+
+with tabs[6]:
+    st.write(
+        "Every change to users, branches, systems, incidents, targets and workarounds, every "
+        "sign-in (and failed one), export and publication. Each entry carries the hash of the "
+        "one before, so a changed or removed entry breaks the chain."
+    )
+    if st.button("Check the chain"):
+        result = audit.verify(data.store())
+        (st.success if result.ok else st.error)(result.message())
+    log = audit.entries(data.store(), limit=500)
+    st.dataframe(
+        log.assign(at=[show(t) for t in log["at"]]),
+        hide_index=True,
+        width="stretch",
+        column_order=["id", "at", "actor", "action", "subject", "details"],
+        column_config={
+            "id": "Entry",
+            "at": "When (London)",
+            "actor": "Who",
+            "action": "What",
+            "subject": "On",
+            "details": st.column_config.TextColumn("Details", width="large"),
+        },
+    )
+    if st.button("Prepare the audit log for the regulator (CSV)"):
+        st.download_button(
+            "Download the audit log", audit.to_csv(data.store()), "restore-audit.csv", "text/csv",
+            on_click="ignore",
+        )  # fmt: skip

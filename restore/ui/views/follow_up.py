@@ -15,7 +15,7 @@ from restore.ui.views import VIEWS, cards, guard
 actor = session.current_actor()
 guard(actor, "follow_up")
 st.title("Follow-up")
-st.caption("Select a row (or tap a card's button) to open that branch's page.")
+st.caption("Select a row (on a phone: choose it under the cards) to open that branch's page.")
 now = now_utc()
 board = data.read("board")
 BRANCH_PAGE = str(VIEWS["my_branch"].path)
@@ -36,7 +36,10 @@ def section(title: str, df: pd.DataFrame, shown: list[str], key: str, empty: str
     with st.container(key=f"wide_{key}"):
         event = st.dataframe(
             df[shown],
-            column_config={"Last note": st.column_config.TextColumn(width="medium")},
+            column_config={
+                "Last note": st.column_config.TextColumn(width="medium"),
+                "Chair": st.column_config.TextColumn(width="large"),
+            },
             hide_index=True,
             width="stretch",
             on_select="rerun",
@@ -64,7 +67,7 @@ def section(title: str, df: pd.DataFrame, shown: list[str], key: str, empty: str
             row = df.loc[pick]
             open_branch(row, **{k: row.get(v, v) for k, v in link.items()})
     st.download_button(
-        f"Download {title.lower()} as CSV",
+        f"Download as CSV: {title}",
         csv_safe.frame_to_csv(df[shown]),
         file_name=f"{key}.csv",
         mime="text/csv",
@@ -75,7 +78,7 @@ def section(title: str, df: pd.DataFrame, shown: list[str], key: str, empty: str
 section(
     "Quiet or never reported",
     chasing.stale_rows(board, data.read("contacts"), now),
-    ["Branch", "Quiet for", "Last update", "Systems not in service", "Last reported by", "Chair"],
+    ["Branch", "Quiet for", "Chair", "Systems not in service", "Last update", "Last reported by"],
     "stale",
     "Every branch that is not fully back has reported in the last 48 hours.",
 )

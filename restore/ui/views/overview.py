@@ -13,6 +13,7 @@ from restore.ui.views import guard, show_alt
 
 guard(session.current_actor(), "overview")
 st.title("Where are we?")
+headline = st.empty()  # the briefing's one sentence comes first; filled once it is known
 now = now_utc()
 
 
@@ -50,7 +51,7 @@ with st.spinner("Reading the record..."):
         previous_in=previous["totals"]["in_service"] if previous else None,
     )
 
-st.markdown(f"**{session.plain(view.headline)}**")
+headline.markdown(f"**{session.plain(view.headline)}**")
 if as_of is not None:
     st.info(
         f"Replaying the record as it stood at {show(as_of)} (London).", icon=":material/history:"
