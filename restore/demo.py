@@ -304,7 +304,7 @@ def _demo_people(store: Store, slugs: list[str]) -> None:
                 display_name=display,
                 password=password,
             )
-    for slug in slugs:  # chairs the story quotes; they have no password, so cannot sign in
+    for i, slug in enumerate(slugs):  # chairs the story quotes; no password, so no sign-in
         if slug != "hq" and f"chair.{slug}" not in existing | set(DEMO_PASSWORDS):
             add_user(
                 store,
@@ -313,6 +313,7 @@ def _demo_people(store: Store, slugs: list[str]) -> None:
                 role="chair",
                 branch=slug,
                 display_name=f"{slug.replace('-', ' ').title()} chair",
+                phone=f"07700 900{i:03d}",  # Ofcom's range for drama: rings nobody
             )
 
 
