@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from restore import briefing_files, briefing_pdf, csv_safe, publishing, queries, schema
+from restore import briefing_files, briefing_pdf, csv_safe, publishing, queries, schema, sites
 from restore.audit import cli as audit_cli
 from restore.demo import default_start, seed_demo
 from restore.directory import SYSTEM, actor_for, add_user, seed_reference
@@ -56,6 +56,8 @@ def cmd_init(args) -> str:
 
 def cmd_seed(args) -> str:
     store = _store()
+    if args.branches or args.systems:
+        return _seed_own(store, args)
     added_b, added_s = seed_reference(store)
     msg = f"reference data: {added_b} branches and {added_s} systems added"
     if args.demo and args.if_empty and store.data_version()[0]:
@@ -65,6 +67,21 @@ def cmd_seed(args) -> str:
         count = seed_demo(store, start=start, force=args.force)
         msg += f"; demo story from {start}: {count} events"
     return msg
+
+
+def _seed_own(store: Store, args) -> str:
+    """An organisation's own site and system lists, added or updated by slug and key."""
+    files = {}
+    for name in ("branches", "systems"):
+        path = getattr(args, name)
+        if path and not Path(path).is_file():
+            raise CliError(f"no such file: {path}")
+        files[name] = Path(path).read_bytes() if path else None
+    done = sites.load(store, SYSTEM, branch_csv=files["branches"], system_csv=files["systems"])
+    return (
+        f"branches: {done.branches_added} added, {done.branches_updated} updated; "
+        f"systems: {done.systems_added} added, {done.systems_updated} updated"
+    )
 
 
 def _password(args) -> str | None:
@@ -206,6 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument(
         "--if-empty", action="store_true", help="skip the demo quietly if events exist"
     )
+    seed.add_argument(
+        "--branches",
+        metavar="FILE.csv",
+        help="your own sites instead of the demo's police forces: name,slug,region[,area][,is_hq]"
+        " (added or updated by slug; every row checked first)",
+    )
+    seed.add_argument("--systems", metavar="FILE.csv", help="your own systems: key,name")
 
     user = sub.add_parser("user", help="manage users", description="manage users")
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="COMMAND")

@@ -77,6 +77,7 @@ branches = Table(
     Column("slug", String(60), nullable=False, unique=True),
     Column("region", String(60), nullable=False),
     Column("is_hq", Boolean, nullable=False, default=False),
+    Column("area", String(100)),  # the area or parent site it belongs to, if any
 )
 
 systems = Table(

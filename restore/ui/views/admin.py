@@ -55,8 +55,14 @@ with tabs[0]:
         branches,
         hide_index=True,
         width="stretch",
-        column_order=["name", "slug", "region", "is_hq"],
-        column_config={"name": "Name", "slug": "Short slug", "region": "Region", "is_hq": "HQ"},
+        column_order=["name", "slug", "region", "area", "is_hq"],
+        column_config={
+            "name": "Name",
+            "slug": "Short slug",
+            "region": "Region",
+            "area": "Area",
+            "is_hq": "HQ",
+        },
     )
 
 with tabs[1]:
