@@ -6,13 +6,17 @@ Shared by tests/test_browser.py and scripts/screenshots.py.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("RESTORE_CHROMIUM", "/usr/bin/chromium")
@@ -20,6 +24,35 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
 ]  # fmt: skip
+
+
+# CI sets RESTORE_REQUIRE_BROWSER=1: there a missing Chromium fails instead of skipping.
+BROWSER_TEST = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not shutil.which(CHROMIUM) and os.environ.get("RESTORE_REQUIRE_BROWSER") != "1",
+        reason=f"no Chromium at {CHROMIUM}",
+    ),
+]
+
+
+@contextmanager
+def demo_site(folder: Path):
+    """The real app, served by restore/ui/serve.py, on a fresh demo database in `folder`;
+    yields (base URL, store)."""
+    from restore import schema
+    from restore.demo import seed_demo
+    from restore.store import Store
+
+    url = f"sqlite:///{folder / 'demo.db'}"
+    store = Store(url)
+    schema.upgrade(store)
+    seed_demo(store, start=date.today() - timedelta(weeks=8))
+    try:
+        with running_app(url) as base:
+            yield base, store
+    finally:
+        store.dispose()
 
 
 def free_port() -> int:

@@ -3,26 +3,13 @@
 What is checked and what is excluded (and why) is in tests/axe_kit.py.
 """
 
-import os
-import shutil
-from datetime import date, timedelta
-
 import pytest
 from axe_kit import axe_violations, format_violations
-from browser_kit import CHROMIUM, browser, running_app, sign_in, wait_ready
+from browser_kit import BROWSER_TEST, browser, demo_site, sign_in, wait_ready
 
-from restore import schema
-from restore.demo import DEMO_PASSWORDS, seed_demo
-from restore.store import Store
+from restore.demo import DEMO_PASSWORDS
 
-# CI sets RESTORE_REQUIRE_BROWSER=1: there a missing Chromium fails instead of skipping.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM) and os.environ.get("RESTORE_REQUIRE_BROWSER") != "1",
-        reason=f"no Chromium at {CHROMIUM}",
-    ),
-]
+pytestmark = BROWSER_TEST
 
 SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 768}}
 PAGES = {  # role (None: not signed in) -> the pages it is checked on
@@ -42,12 +29,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
     """The real app, served by restore/ui/serve.py, on a fresh demo database."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('a11y') / 'demo.db'}"
-    store = Store(url)
-    schema.upgrade(store)
-    seed_demo(store, start=date.today() - timedelta(weeks=8))
-    store.dispose()
-    with running_app(url) as base_url:
+    with demo_site(tmp_path_factory.mktemp("a11y")) as (base_url, _):
         yield base_url
 
 

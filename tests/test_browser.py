@@ -1,36 +1,18 @@
 """End to end in headless Chromium: a chair records a change, HQ IT sees it on the overview grid."""
 
-import os
-import shutil
-from datetime import date, timedelta
-
 import pytest
-from browser_kit import CHROMIUM, browser, choose, running_app, sign_in, sign_out, wait_ready
+from browser_kit import BROWSER_TEST, browser, choose, demo_site, sign_in, sign_out, wait_ready
 
-from restore import schema
-from restore.demo import DEMO_PASSWORDS, seed_demo
-from restore.store import Store
+from restore.demo import DEMO_PASSWORDS
 
-# CI sets RESTORE_REQUIRE_BROWSER=1: there a missing Chromium fails instead of skipping.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM) and os.environ.get("RESTORE_REQUIRE_BROWSER") != "1",
-        reason=f"no Chromium at {CHROMIUM}",
-    ),
-]
+pytestmark = BROWSER_TEST
 NOTE = "Lost mail again <b>tonight</b> **bold**"
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
     """The real app, served by restore/ui/serve.py, on a fresh demo database."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'demo.db'}"
-    store = Store(url)
-    schema.upgrade(store)
-    seed_demo(store, start=date.today() - timedelta(weeks=8))
-    store.dispose()
-    with running_app(url) as base_url:
+    with demo_site(tmp_path_factory.mktemp("browser")) as (base_url, _):
         yield base_url
 
 

@@ -2,29 +2,26 @@
 each trap of issue 7, the one-tap check-in, and tables that become cards on a phone."""
 
 import io
-import os
 import re
-import shutil
 from datetime import date, timedelta
 
 import pytest
-from browser_kit import CHROMIUM, browser, choose, running_app, sign_in, wait_ready
+from browser_kit import (
+    BROWSER_TEST,
+    browser,
+    choose,
+    demo_site,
+    sign_in,
+    wait_ready,
+)
 from pypdf import PdfReader
 
-from restore import schema
-from restore.demo import DEMO_PASSWORDS, seed_demo
+from restore.demo import DEMO_PASSWORDS
 from restore.directory import SYSTEM, actor_for, add_branch
 from restore.records import record_status
-from restore.store import Store
 from restore.transfer import export_rows
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM) and os.environ.get("RESTORE_REQUIRE_BROWSER") != "1",
-        reason=f"no Chromium at {CHROMIUM}",
-    ),
-]
+pytestmark = BROWSER_TEST
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
 WM = "west-midlands"
@@ -34,13 +31,8 @@ CHAIR = "chair.west-midlands"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """(base URL, store) of the real app on a fresh demo database."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('chair') / 'demo.db'}"
-    store = Store(url)
-    schema.upgrade(store)
-    seed_demo(store, start=date.today() - timedelta(weeks=8))
-    with running_app(url) as base:
-        yield base, store
-    store.dispose()
+    with demo_site(tmp_path_factory.mktemp("chair")) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
