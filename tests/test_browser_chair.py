@@ -199,3 +199,24 @@ def test_a_pdf_made_on_the_briefings_page_has_both_pictures(site, chromium):
     assert len(images) == 2
     text = "".join(p.extract_text() for p in pdf.pages)
     assert "could not be drawn" not in text
+
+
+def read_stamp(page) -> str:
+    stamp = page.get_by_text(re.compile("Figures read from the record at")).first
+    stamp.wait_for()
+    return stamp.inner_text()
+
+
+def test_the_overview_is_read_again_only_when_something_changes(site, chromium):
+    """Trap 6: the figures were recomputed every minute even when nothing had changed."""
+    base, store = site
+    page = signed_in(chromium, base, "hq.it", LAPTOP)
+    first = read_stamp(page)
+    page.wait_for_timeout(62_000)  # past the next minute: the old cache key would change
+    page.reload()
+    wait_ready(page)
+    assert read_stamp(page) == first
+    hq_sets(store, "website", "contained", note="a change")
+    page.reload()
+    wait_ready(page)
+    assert read_stamp(page) != first

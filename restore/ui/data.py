@@ -9,16 +9,19 @@ so nothing is recomputed just because a minute passed.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import streamlit as st
 
 from restore import briefing_files, readplan, schema
 from restore.readplan import READERS, Read
-from restore.store import Store, database_url
+from restore.store import Store, database_url, now_utc
 
-# How many times each read was actually computed in this process (cache misses).
+# How many times each read was actually computed in this process (cache misses), and when
+# each was last computed (the overview says when its figures were read).
 COMPUTED: Counter[str] = Counter()
+COMPUTED_AT: dict[Read, datetime] = {}
 
 
 @st.cache_resource(show_spinner=False)
@@ -34,6 +37,7 @@ def store() -> Store:
 @st.cache_data(show_spinner=False, max_entries=512)
 def _read(url: str, version: tuple, request: Read) -> Any:
     COMPUTED[request.name] += 1
+    COMPUTED_AT[request] = now_utc()
     return READERS[request.name](_store(url), *request.args, **dict(request.kwargs))
 
 
@@ -50,6 +54,12 @@ def read(name: str, *args, **kwargs) -> Any:
 def load(plan: dict[str, Read]) -> dict[str, Any]:
     """Every read of a plan, each from the cache when the data has not changed."""
     return readplan.load(plan, fetch)
+
+
+def read_at(plan: dict[str, Read]) -> datetime | None:
+    """When the newest of a plan's reads was computed in this process (None: not known)."""
+    stamps = [COMPUTED_AT[r] for r in plan.values() if r in COMPUTED_AT]
+    return max(stamps, default=None)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

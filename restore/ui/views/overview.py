@@ -41,8 +41,9 @@ def controls() -> tuple[Filters, datetime | None]:
 
 
 filters, as_of = controls()
+plan = readplan.moment(as_of, now, filters)
 with st.spinner("Reading the record..."):
-    frames = data.load(readplan.moment(as_of, now, filters))
+    frames = data.load(plan)
     previous = publishing.previous(data.store(), as_of or now)
     view = overview.compose(
         frames,
@@ -52,6 +53,11 @@ with st.spinner("Reading the record..."):
     )
 
 headline.markdown(f"**{session.plain(view.headline)}**")
+if read := data.read_at(plan):
+    st.caption(
+        f"Figures read from the record at {read.astimezone(LONDON):%H:%M:%S}; "
+        "they are read again only when something changes."
+    )
 if as_of is not None:
     st.info(
         f"Replaying the record as it stood at {show(as_of)} (London).", icon=":material/history:"
