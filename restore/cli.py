@@ -20,6 +20,7 @@ from restore.audit import cli as audit_cli
 from restore.demo import default_start, seed_demo
 from restore.directory import SYSTEM, actor_for, add_user, seed_reference
 from restore.domain import STATE_IDS, RestoreError
+from restore.readmodels import cli as readmodels_cli
 from restore.records import record_status
 from restore.store import Store, database_url, now_utc
 from restore.timefmt import TimeFormatError, iso, parse_date, parse_time, show
@@ -60,7 +61,7 @@ def cmd_seed(args) -> str:
         return _seed_own(store, args)
     added_b, added_s = seed_reference(store)
     msg = f"reference data: {added_b} branches and {added_s} systems added"
-    if args.demo and args.if_empty and store.data_version()[0]:
+    if args.demo and args.if_empty and store.has_events():
         return msg + "; the database already holds events, so no demo was added"
     if args.demo:
         start = parse_date(args.start) if args.start else default_start()
@@ -289,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     bf.add_argument("--title", help="title, with --publish")
     bf.add_argument("--note", help="covering note, with --publish")
     audit_cli.register(sub, add)  # audit verify/export, backup, restore
+    readmodels_cli.register(sub, add)  # rebuild-read-models
     return p
 
 

@@ -9,15 +9,17 @@ by branches x systems or by hours, never the whole log.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import and_, func, literal_column, select
 from sqlalchemy.sql import Select
 
 from restore.bounds import backdate_floor
 from restore.domain import STATE_IDS, Band, band_of, label_of
+from restore.filters import NO_FILTER, Filters, scope
+from restore.readmodels.reads import day_deltas, day_start
+from restore.readmodels.tables import board_days
 from restore.store import (
     Store,
     branch_systems,
@@ -28,7 +30,7 @@ from restore.store import (
     systems,
     users,
 )
-from restore.timefmt import LONDON
+from restore.timefmt import LONDON, london_date
 
 STALE_AFTER = timedelta(hours=48)
 BOARD_COLUMNS = [
@@ -39,39 +41,7 @@ BOARD_COLUMNS = [
 NEVER = "never reported"  # the band of a system with no event yet
 
 
-@dataclass(frozen=True)
-class Filters:
-    """Narrow any query to regions, system keys, or the systems one incident touched."""
-
-    regions: tuple[str, ...] = ()
-    systems: tuple[str, ...] = ()
-    incident: str | None = None
-
-    def apply(self, q: Select) -> Select:
-        if self.regions:
-            q = q.where(branches.c.region.in_(self.regions))
-        if self.systems:
-            q = q.where(systems.c.key.in_(self.systems))
-        if self.incident:
-            touched = (
-                select(events.c.branch_system_id)
-                .join(incidents, incidents.c.id == events.c.incident_id)
-                .where(incidents.c.name == self.incident)
-            )
-            q = q.where(branch_systems.c.id.in_(touched))
-        return q
-
-
-NO_FILTER = Filters()
-
-
-def scope(q: Select) -> Select:
-    return q.join(branches, branches.c.id == branch_systems.c.branch_id).join(
-        systems, systems.c.id == branch_systems.c.system_id
-    )
-
-
-def _board_select(last_id, since, note_id) -> Select:
+def _board_select(last_id, since, note_id, via=None) -> Select:
     """Every branch system with the event `last_id` points at (outer join: may have none),
     and the newest note (`note_id`), which a check-in without a note leaves in view."""
     noted = events.alias("noted")
@@ -96,50 +66,11 @@ def _board_select(last_id, since, note_id) -> Select:
             branch_systems.c.workaround,
             branch_systems.c.created_at,
         )
-        .select_from(branch_systems)
+        .select_from(branch_systems if via is None else branch_systems.outerjoin(*via))
         .outerjoin(events, events.c.id == last_id)
         .outerjoin(noted, noted.c.id == note_id)
         .outerjoin(incidents, incidents.c.id == events.c.incident_id)
     ).order_by(branches.c.is_hq.desc(), branches.c.name, systems.c.id)
-
-
-def _as_of_pointers(as_of: datetime):
-    """Correlated subqueries: newest event at or before `as_of`, when its state began,
-    and the newest event with a note."""
-    e = events.alias("e")
-    last_id = (
-        select(e.c.id)
-        .where(e.c.branch_system_id == branch_systems.c.id, e.c.effective_at <= as_of)
-        .order_by(e.c.effective_at.desc(), e.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    n = events.alias("n")
-    note_id = (
-        select(n.c.id)
-        .where(n.c.branch_system_id == branch_systems.c.id, n.c.effective_at <= as_of)
-        .where(n.c.note != "")
-        .order_by(n.c.effective_at.desc(), n.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    d = events.alias("d")
-    s = events.alias("s")
-    last_other = (
-        select(func.max(d.c.id))
-        .where(d.c.branch_system_id == events.c.branch_system_id, d.c.id < events.c.id)
-        .where(d.c.state != events.c.state)
-        .correlate(events)
-        .scalar_subquery()
-    )
-    since = (
-        select(func.min(s.c.effective_at))
-        .where(s.c.branch_system_id == events.c.branch_system_id, s.c.id <= events.c.id)
-        .where(s.c.id > func.coalesce(last_other, 0))
-        .correlate(events)
-        .scalar_subquery()
-    )
-    return last_id, since, note_id
 
 
 def _frame(rows) -> pd.DataFrame:
@@ -166,18 +97,63 @@ def board(store: Store, filters: Filters = NO_FILTER) -> pd.DataFrame:
 
 
 def board_as_of(store: Store, as_of: datetime, filters: Filters = NO_FILTER) -> pd.DataFrame:
-    """The board as it stood at `as_of` (aware), replayed from the event log.
+    """The board as it stood at `as_of` (aware): each system's pointers at the end of the
+    day before (rm_board_days), moved on by that day's events up to `as_of`.
 
     A system added after `as_of` (and not reported by then) is left out.
     """
-    last_id, since, note_id = _as_of_pointers(as_of)
-    existed = branch_systems.c.created_at.is_(None) | (branch_systems.c.created_at <= as_of)
-    q = filters.apply(_board_select(last_id, since, note_id)).where(
-        existed | last_id.is_not(None)
+    day = london_date(as_of)
+    b = board_days.alias("b")
+    newest_day = (
+        select(b.c.day)
+        .where(b.c.bs_id == branch_systems.c.id, b.c.day < day)
+        .order_by(b.c.day.desc())
+        .limit(1)
+        .scalar_subquery()
     )
+    base = board_days.alias("base")
+    on = and_(base.c.bs_id == branch_systems.c.id, base.c.day == newest_day)
+    q = filters.apply(
+        _board_select(base.c.event_id, base.c.since, base.c.note_event_id, via=(base, on))
+    ).add_columns(branch_systems.c.id.label("bs_id"))
     with store.read() as conn:
-        rows = conn.execute(q).mappings().all()
-    return _frame(rows)
+        rows = {r["bs_id"]: dict(r) for r in conn.execute(q).mappings()}
+        for e in conn.execute(_day_events(filters, day_start(day), as_of)).mappings():
+            _move_on(rows[e["bs_id"]], e)
+    existed = [
+        r for r in rows.values()
+        if r["state"] is not None or r["created_at"] is None or r["created_at"] <= as_of
+    ]  # fmt: skip
+    return _frame(existed)
+
+
+def _day_events(filters: Filters, start: datetime, as_of: datetime) -> Select:
+    """Events from `start` to `as_of` with what the board shows of them, in order."""
+    return filters.apply(
+        scope(
+            select(
+                events.c.branch_system_id.label("bs_id"), events.c.id, events.c.state,
+                events.c.effective_at, events.c.eta, events.c.note, events.c.actor,
+                events.c.source, incidents.c.name.label("incident"),
+            )
+            .select_from(events)
+            .join(branch_systems, branch_systems.c.id == events.c.branch_system_id)
+            .outerjoin(incidents, incidents.c.id == events.c.incident_id)
+            .where(events.c.effective_at >= start, events.c.effective_at <= as_of)
+        )
+    ).order_by(events.c.branch_system_id, events.c.id)  # fmt: skip
+
+
+def _move_on(row: dict, e) -> None:
+    """Move one board row past a later event, as the write that appended it did."""
+    if row["state"] != e["state"]:
+        row["since"] = e["effective_at"]
+    row.update(
+        state=e["state"], at=e["effective_at"], eta=e["eta"], updated_by=e["actor"],
+        source=e["source"], event_id=e["id"], incident=e["incident"],
+    )  # fmt: skip
+    if e["note"]:
+        row["note"], row["note_at"] = e["note"], e["effective_at"]
 
 
 # --- progress over time ------------------------------------------------------
@@ -230,8 +206,11 @@ def progress(
     Each row counts states at the *end* of its period; the index is London time
     (the period's end for hours, the date for days). Band totals are added as
     columns named after the bands. Empty log: an empty frame with those columns.
+    Days are summed from the daily read model; hours replay the log.
     """
     until = until or now_utc()
+    if freq.upper() == "D":
+        return _daily(day_deltas(store, filters, until), until, _floor(store, until))
     return _counts(_changes(store, filters, until), until, freq, _floor(store, until))
 
 
@@ -244,8 +223,36 @@ def progress_by_system(
 ) -> dict[str, pd.DataFrame]:
     """progress() for each system type (keyed by system key), from one query."""
     until = until or now_utc()
-    changes, floor = _changes(store, filters, until), _floor(store, until)
+    floor = _floor(store, until)
+    if freq.upper() == "D":
+        deltas = day_deltas(store, filters, until)
+        return {key: _daily(part, until, floor) for key, part in deltas.groupby("system")}
+    changes = _changes(store, filters, until)
     return {key: _counts(part, until, freq, floor) for key, part in changes.groupby("system")}
+
+
+def _daily(deltas: pd.DataFrame, until: datetime, floor: pd.Timestamp) -> pd.DataFrame:
+    """Counts per London day from net changes per day; changes before the floor's day
+    count on it, so the series never starts earlier, whatever the log holds."""
+    cols = list(STATE_IDS) + [b.value for b in Band]
+    if deltas.empty:
+        return pd.DataFrame(columns=cols, dtype="int64")
+    first = pd.Timestamp(floor.tz_convert(LONDON).date())
+    days = pd.to_datetime(deltas["day"]).clip(lower=first)
+    delta = (
+        deltas.assign(day=days)
+        .pivot_table(index="day", columns="state", values="n", aggfunc="sum")
+        .reindex(columns=list(STATE_IDS))
+        .fillna(0)
+    )
+    last = pd.Timestamp(london_date(until))
+    counts = delta.reindex(pd.date_range(delta.index.min(), last, freq="D"), fill_value=0)
+    counts = counts.cumsum().astype("int64")
+    counts.index = counts.index.date
+    for band in Band:
+        counts[band.value] = counts[[s for s in STATE_IDS if band_of(s) is band]].sum(axis=1)
+    counts.index.name = "time"
+    return counts[cols]
 
 
 def _floor(store: Store, until: datetime) -> pd.Timestamp:

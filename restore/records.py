@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from restore import readmodels
 from restore.access import Action, Actor, PermissionDenied, can, require
 from restore.bounds import backdate_floor, backdate_margin
 from restore.domain import (
@@ -29,7 +30,6 @@ from restore.store import (
     Store,
     branch_systems,
     branches,
-    bump_revision,
     events,
     incidents,
     now_utc,
@@ -347,14 +347,15 @@ def append(conn: Connection, rows: list[tuple[Target, dict]]) -> list[int]:
         .scalars()
         .all()
     )
+    readmodels.apply(conn, [(row, i) for (_, row), i in zip(rows, ids, strict=True)])
     newest: dict[int, dict] = {}
     for (target, row), event_id in zip(rows, ids, strict=True):
         values = newest.setdefault(target.id, {})
         values |= {"last_event_id": event_id, "since": target.since}
         if row["note"]:
             values["note_event_id"] = event_id
-    # Ids can commit out of order on PostgreSQL, so readers' cache key also needs the revision.
-    bump_revision(conn)
+    # Ids can commit out of order on PostgreSQL, so caches key on per-topic write counters
+    # (bumped by readmodels.apply), never on the newest id alone.
     for target_id, values in newest.items():
         conn.execute(update(branch_systems).where(branch_systems.c.id == target_id).values(values))
     return list(ids)

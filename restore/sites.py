@@ -18,6 +18,7 @@ from restore.access import Action, Actor, require
 from restore.audit import actor_name, record
 from restore.directory import _SLUG, _attach_systems
 from restore.domain import text_problem
+from restore.readmodels import rebuild_in
 from restore.store import Store, branches, bump_revision, now_utc, systems
 from restore.transfer import ImportRefused, decode
 
@@ -116,6 +117,7 @@ def load(
     with store.write() as conn:
         bump_revision(conn)
         _refuse_name_clashes(conn, b_rows)
+        regions = dict(conn.execute(select(branches.c.slug, branches.c.region)).all())
         added_b, changed_b = _upsert(conn, actor, branches, "slug", b_rows, "branch", now)
         added_s, changed_s = _upsert(conn, actor, systems, "key", s_rows, "system", now)
         _attach_systems(
@@ -123,6 +125,8 @@ def load(
             list(conn.execute(select(branches.c.id)).scalars()),
             list(conn.execute(select(systems.c.id)).scalars()),
         )
+        if any(regions.get(r["slug"], r["region"]) != r["region"] for r in b_rows):
+            rebuild_in(conn)  # the day counts are kept per region
     return Loaded(added_b, changed_b, added_s, changed_s)
 
 

@@ -29,11 +29,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     cast,
+    column,
     create_engine,
     event,
     func,
     insert,
     select,
+    table,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -68,6 +70,7 @@ class UTCDateTime(TypeDecorator):
 EventId = BigInteger().with_variant(Integer(), "sqlite")
 
 metadata = MetaData()
+_VERSIONS = table("rm_versions", column("n"))  # restore.readmodels.tables.read_versions
 
 branches = Table(
     "branches",
@@ -265,11 +268,23 @@ class Store:
         ).all()
 
     def data_version(self) -> tuple[int, int]:
-        """A cheap key that changes with every write in any process: (newest event, revision)."""
+        """A cheap key that changes with every write in any process: (revision, writes).
+
+        Both are counters bumped inside the writing transaction, so unlike the newest event
+        id they also move when PostgreSQL commits ids out of order.
+        """
         revision = select(settings.c.value).where(settings.c.key == "revision").scalar_subquery()
         with self.read() as conn:
-            row = conn.execute(select(func.coalesce(func.max(events.c.id), 0), revision)).one()
-        return int(row[0]), int(row[1] or 0)
+            row = conn.execute(
+                select(
+                    revision, select(func.coalesce(func.sum(_VERSIONS.c.n), 0)).scalar_subquery()
+                )
+            ).one()
+        return int(row[0] or 0), int(row[1])
+
+    def has_events(self) -> bool:
+        with self.read() as conn:
+            return conn.execute(select(events.c.id).limit(1)).first() is not None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select
 
-from restore import csv_safe, publishing, queries, timelines
+from restore import csv_safe, publishing, queries, readmodels, timelines
 from restore.cli import main
 from restore.directory import SYSTEM, add_incident, set_workaround
 from restore.domain import STATE_IDS, RestoreError
@@ -89,6 +89,7 @@ def test_no_series_reaches_back_before_the_incidents_whatever_the_log_holds(atta
             branch_system_id=bs, state="outage", effective_at=datetime(1, 1, 2, tzinfo=UTC),
             recorded_at=NOW, actor="x", entered_by="x", source="cli", note="",
         ))  # fmt: skip
+    readmodels.rebuild(attacked)  # as `rebuild-read-models` would take it in
     floor = pd.Timestamp(START - timedelta(days=30))
     daily = queries.progress(attacked, until=NOW)
     first_day = floor.tz_localize(None).floor("D") - timedelta(days=1)

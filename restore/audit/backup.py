@@ -23,6 +23,7 @@ from restore import schema
 from restore.access import Action, Actor, require
 from restore.audit.log import actor_name, audit_log, check_chain, record
 from restore.domain import RestoreError
+from restore.readmodels import rebuild_in
 from restore.store import (
     Store,
     UTCDateTime,
@@ -253,6 +254,7 @@ def restore(store: Store, actor: Actor, path: str | Path, *, now: datetime | Non
                 conn.execute(insert(t), rows[t.name][i : i + CHUNK])
         _put_settings(conn, rows["settings"])
         _reset_sequences(conn)
+        rebuild_in(conn)  # the read models are derived, so a backup leaves them out
         counts = {name: len(r) for name, r in rows.items()}
         details = {
             "file": str(path),

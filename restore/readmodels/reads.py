@@ -1,0 +1,149 @@
+"""Reads over the read-model tables, answering what restore.queries and restore.timelines
+promise without scanning the log: each returns the frame its log-replaying ancestor did."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.sql import Select
+
+from restore.filters import Filters, scope
+from restore.readmodels.tables import eta_moves, outages, state_days, state_spans
+from restore.store import Store, branch_systems, branches, incidents, systems
+from restore.timefmt import LONDON, london_date
+
+
+def day_start(day: date) -> datetime:
+    """London midnight at the start of `day`, as an aware time."""
+    return datetime.combine(day, time(0), LONDON)
+
+
+# --- state counts per day ---------------------------------------------------------
+
+
+def _day_filters(q: Select, filters: Filters) -> Select:
+    if filters.regions:
+        q = q.where(state_days.c.region.in_(filters.regions))
+    if filters.systems:
+        q = q.where(systems.c.key.in_(filters.systems))
+    if filters.incident:
+        q = q.where(state_days.c.incident_id.in_(_incident_id(filters.incident)))
+    return q
+
+
+def _incident_id(name: str):
+    return select(incidents.c.id).where(incidents.c.name == name)
+
+
+def day_deltas(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
+    """Net change per London day, system key and state, up to `until`: whole days before
+    its day from rm_state_days, its own day from that day's state spans up to `until`."""
+    day = london_date(until)
+    q = _day_filters(
+        select(state_days.c.day, systems.c.key, state_days.c.state, state_days.c.n)
+        .join(systems, systems.c.id == state_days.c.system_id)
+        .where(state_days.c.day < day),
+        filters,
+    )
+    with store.read() as conn:
+        whole = pd.DataFrame(conn.execute(q).all(), columns=["day", "system", "state", "n"])
+        part = _partial_day(conn, filters, day_start(day), until)
+    part["day"] = day
+    return pd.concat([whole, part], ignore_index=True) if len(part) else whole
+
+
+def _partial_day(conn, filters: Filters, start: datetime, until: datetime) -> pd.DataFrame:
+    """Deltas from the state spans that began between `start` and `until`."""
+    s = state_spans
+    q = filters.apply(
+        scope(
+            select(systems.c.key, s.c.state, s.c.incident_id, s.c.prev_state,
+                   s.c.prev_incident_id)
+            .select_from(s)
+            .join(branch_systems, branch_systems.c.id == s.c.bs_id)
+            .where(s.c.started_at >= start, s.c.started_at <= until)
+        ),
+        touched=False,
+    )  # fmt: skip
+    rows = pd.DataFrame(
+        conn.execute(q).all(), columns=["system", "state", "inc", "prev", "prev_inc"]
+    )
+    wanted = None
+    if filters.incident:
+        wanted = conn.execute(_incident_id(filters.incident)).scalar()
+    plus = rows if wanted is None else rows[rows["inc"] == wanted]
+    minus = rows.dropna(subset=["prev"])
+    if wanted is not None:
+        minus = minus[minus["prev_inc"] == wanted]
+    return pd.concat(
+        [
+            plus.assign(n=1)[["system", "state", "n"]],
+            minus.assign(state=minus["prev"], n=-1)[["system", "state", "n"]],
+        ],
+        ignore_index=True,
+    )
+
+
+# --- episodes, spans, date moves ----------------------------------------------------
+
+
+def _named(filters: Filters, q: Select) -> Select:
+    return filters.apply(
+        scope(q.add_columns(branches.c.name.label("branch"), systems.c.key.label("system")))
+    )
+
+
+def outage_rows(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
+    """Episodes that began by `until`; one still running at `until` has no end."""
+    q = _named(
+        filters,
+        select(outages.c.down_at, outages.c.restored_at)
+        .select_from(outages)
+        .join(branch_systems, branch_systems.c.id == outages.c.bs_id)
+        .where(outages.c.down_at <= until)
+        .order_by(outages.c.bs_id, outages.c.down_at),
+    )
+    with store.read() as conn:
+        df = pd.DataFrame(conn.execute(q).all(), columns=["down_at", "restored_at", "branch",
+                                                          "system"])  # fmt: skip
+    df["down_at"] = pd.to_datetime(df["down_at"], utc=True)
+    df["restored_at"] = pd.to_datetime(df["restored_at"], utc=True)
+    df.loc[df["restored_at"] > pd.Timestamp(until), "restored_at"] = pd.NaT
+    return df[["branch", "system", "down_at", "restored_at"]]
+
+
+def span_rows(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
+    """State changes by `until` (a change of incident alone is not one), per system in order."""
+    s = state_spans
+    q = _named(
+        filters,
+        select(s.c.bs_id.label("bs"), s.c.state, s.c.started_at)
+        .select_from(s)
+        .join(branch_systems, branch_systems.c.id == s.c.bs_id)
+        .where(s.c.started_at <= until)
+        .where(s.c.prev_state.is_(None) | (s.c.prev_state != s.c.state))
+        .order_by(s.c.bs_id, s.c.event_id),
+    )
+    with store.read() as conn:
+        df = pd.DataFrame(conn.execute(q).all(), columns=["bs", "state", "start", "branch",
+                                                          "system"])  # fmt: skip
+    return df[["branch", "system", "bs", "state", "start"]]
+
+
+def eta_rows(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
+    q = _named(
+        filters,
+        select(eta_moves.c.at, eta_moves.c.from_eta, eta_moves.c.to_eta)
+        .select_from(eta_moves)
+        .join(branch_systems, branch_systems.c.id == eta_moves.c.bs_id)
+        .where(eta_moves.c.at <= until)
+        .order_by(eta_moves.c.event_id),
+    )
+    with store.read() as conn:
+        df = pd.DataFrame(conn.execute(q).all(), columns=["at", "from", "to", "branch", "system"])
+    return df[["branch", "system", "at", "from", "to"]]
+
+
+__all__ = ["day_deltas", "eta_rows", "outage_rows", "span_rows"]
