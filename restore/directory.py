@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from restore.access import ROLES, Action, Actor, require
 from restore.audit import actor_name, record
 from restore.domain import text_problem
+from restore.readmodels.versions import USERS, bump
 from restore.records import (
     MAX_NOTE,
     NotFound,
@@ -105,7 +106,7 @@ def add_user(
         "phone": (phone or "").strip() or None,
     }
     with store.write() as conn:
-        bump_revision(conn)
+        bump(conn, {USERS})  # a user change leaves the board's caches alone
         home = find_branch(conn, branch) if branch else {"id": None, "slug": None}
         if conn.execute(select(users.c.id).where(users.c.username == username)).first():
             raise ValidationError(f"user {username!r} already exists")
@@ -375,7 +376,7 @@ def update_user(
         raise ValidationError("nothing to change")
     now = now or now_utc()
     with store.write() as conn:
-        bump_revision(conn)
+        bump(conn, {USERS})  # a user change leaves the board's caches alone
         if branch is not None or role is not None:
             values["branch_id"] = find_branch(conn, branch)["id"] if branch else None
         if values.get("email"):

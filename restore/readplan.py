@@ -10,9 +10,11 @@ in pages, direct in briefings and tests).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+
+import pandas as pd
 
 from restore import queries, timelines
 from restore.queries import NO_FILTER, Filters
@@ -82,3 +84,35 @@ def load(plan: dict[str, Read], reader: Callable[[Read], Any]) -> dict[str, Any]
 def direct(store) -> Callable[[Read], Any]:
     """A reader that calls the query straight away (no cache)."""
     return lambda read: READERS[read.name](store, *read.args, **dict(read.kwargs))
+
+
+def regions_of(read: Read) -> tuple[str, ...]:
+    """The regions a read is narrowed to (empty: all), for its cache key."""
+    return next((a.regions for a in read.args if isinstance(a, Filters)), ())
+
+
+def by_region(read: Read, regions: list[str]) -> list[Read] | None:
+    """The live board as one read per region in scope, so that a write re-reads only its
+    own region's part (None: a read that is not split, or already one region)."""
+    if read.name != "board":
+        return None
+    filters = read.args[0] if read.args else NO_FILTER
+    scope = filters.regions or tuple(regions)
+    if len(scope) <= 1:
+        return None
+    return [Read("board", (replace(filters, regions=(r,)),)) for r in scope]
+
+
+def merge_board(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Per-region boards back into one, in the board's order (HQ first, then by branch;
+    each branch's systems keep their order, as the sort is stable). A part with no
+    reports has untyped empty columns, so each column takes the type the reported parts
+    give it, as one read of the whole board would."""
+    df = pd.concat(parts, ignore_index=True)
+    for col in df.columns:
+        typed = [p[col].dtype for p in parts if p[col].notna().any() and p[col].dtype != object]
+        if typed and df[col].dtype != typed[0]:
+            df[col] = df[col].astype(typed[0])
+    return df.sort_values(
+        ["is_hq", "branch"], ascending=[False, True], kind="stable", ignore_index=True
+    )

@@ -1,9 +1,10 @@
-"""Cached reads for pages: one engine per process; every read keyed on the data version.
+"""Cached reads for pages: one engine per process; every read keyed on the write counters
+that can change its answer (restore.readmodels.versions).
 
-The version (newest event id, revision) changes on every write in any process,
-so a cached frame is never stale, and a page rerun that changed nothing costs
-one tiny query. Live reads carry no clock in their keys (see restore.readplan),
-so nothing is recomputed just because a minute passed.
+The counters move inside each writing transaction in any process, so a cached frame
+is never stale; a rerun that changed nothing costs one tiny query, and a write
+elsewhere re-reads only what it changed. Live reads carry no clock in their keys
+(see restore.readplan), so nothing is recomputed just because a minute passed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from restore import briefing_files, readplan, schema
+from restore.readmodels import versions
 from restore.readplan import READERS, Read
 from restore.store import Store, database_url, now_utc
 
@@ -34,16 +36,32 @@ def store() -> Store:
     return _store(database_url())
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
-def _read(url: str, version: tuple, request: Read) -> Any:
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _read(url: str, key: tuple, request: Read) -> Any:
     COMPUTED[request.name] += 1
     COMPUTED_AT[request] = now_utc()
     return READERS[request.name](_store(url), *request.args, **dict(request.kwargs))
 
 
 def fetch(request: Read) -> Any:
-    """One planned read, cached until any process writes."""
-    return _read(database_url(), store().data_version(), request)
+    """One planned read, cached until a write that changes its answer (readmodels.versions).
+
+    The live board is fetched a region at a time, so a write re-reads one region's part."""
+    now = versions.current(store())
+    parts = readplan.by_region(request, list(_regions(now.revision)))
+    if parts:
+        return readplan.merge_board([_fetch(part, now) for part in parts])
+    return _fetch(request, now)
+
+
+def _fetch(request: Read, now: versions.Versions) -> Any:
+    key = now.key(request.name, readplan.regions_of(request))
+    return _read(database_url(), key, request)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _regions(revision: int) -> tuple[str, ...]:
+    return tuple(sorted(READERS["branches"](store())["region"].unique()))
 
 
 def read(name: str, *args, **kwargs) -> Any:
