@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from restore import figures, queries
+from restore import figures, queries, scale
 from restore.domain import Band
 from restore.timefmt import show
 
@@ -33,6 +33,7 @@ RISK_SECTIONS = (
     ("reinfections", "Re-infections"),
 )
 IN = Band.IN.value
+MAX_BULLETS = 50  # a change or risk list names at most this many in Markdown and PDF
 
 
 def key(branch: str, system: str) -> str:
@@ -56,6 +57,10 @@ class Briefing:
     still_out: list[dict]
     risks: dict[str, list[str]]
     snapshot: dict = field(default_factory=dict)  # for the next briefing's comparison
+    # Per region: {"region", "still_out", "overdue", "named", "more"}; still_out then names at
+    # most scale.NAMED_PER_REGION per region. Briefings published before this was kept have
+    # it empty and still_out whole.
+    still_out_regions: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -134,19 +139,42 @@ def _per_group(board: pd.DataFrame, by: str, name: str) -> list[dict]:
     return out
 
 
-def _still_out(board: pd.DataFrame, overdue_keys: set[str]) -> list[dict]:
-    out = board[board["band"] != IN].sort_values(["branch", "system_name"])
-    return [
+def _still_out(board: pd.DataFrame, overdue_keys: set[str]) -> tuple[list[dict], list[dict]]:
+    """(named items, per-region counts): every system not in service, counted per region;
+    at most scale.NAMED_PER_REGION named per region, overdue first, then the longest out."""
+    out = board[board["band"] != IN]
+    late = [key(b, s) in overdue_keys for b, s in zip(out["branch"], out["system_name"],
+                                                     strict=True)]  # fmt: skip
+    out = out.assign(late_=late).sort_values(
+        ["region", "late_", "since", "branch", "system_name"],
+        ascending=[True, False, True, True, True],
+        na_position="last",
+    )
+    counts = out.groupby("region", sort=True).agg(n=("late_", "size"), late=("late_", "sum"))
+    regions = [
         {
+            "region": region,
+            "still_out": int(r.n),
+            "overdue": int(r.late),
+            "named": min(int(r.n), scale.NAMED_PER_REGION),
+            "more": max(int(r.n) - scale.NAMED_PER_REGION, 0),
+        }
+        for region, r in counts.iterrows()
+    ]
+    named = out.groupby("region", sort=False).head(scale.NAMED_PER_REGION)
+    items = [
+        {
+            "region": r.region,
             "branch": r.branch,
             "system": r.system_name,
             "state": r.label,
             "since": show(r.since) if pd.notna(r.since) else "",
             "eta": r.eta.isoformat() if isinstance(r.eta, date) else "",
-            "overdue": key(r.branch, r.system_name) in overdue_keys,
+            "overdue": bool(r.late_),
         }
-        for r in out.itertuples()
+        for r in named.itertuples()
     ]
+    return items, regions
 
 
 def _risks(board, overdue, stale, episodes, as_of) -> dict[str, list[str]]:
@@ -200,6 +228,7 @@ def compose(inputs: Inputs, as_of: datetime, previous: dict | None = None) -> Br
     stale = queries.stale(board, as_of)
     overdue_keys = {key(r.branch, r.system_name) for r in overdue.itertuples()}
     snap = _snapshot(board, overdue_keys, list(stale["branch"]))
+    still_out, still_out_regions = _still_out(board, overdue_keys)
     prev_in = previous["totals"]["in_service"] if previous else None
     fc = head.forecast
     return Briefing(
@@ -230,9 +259,10 @@ def compose(inputs: Inputs, as_of: datetime, previous: dict | None = None) -> Br
         if previous
         else None,
         changes=_changes(snap, previous["snapshot"] if previous else None),
-        still_out=_still_out(board, overdue_keys),
+        still_out=still_out,
         risks=_risks(board, overdue, stale, inputs.episodes, as_of),
         snapshot=snap,
+        still_out_regions=still_out_regions,
     )
 
 
@@ -255,8 +285,54 @@ def _table(rows: list[dict], columns: dict[str, str]) -> list[str]:
     return [*lines, ""]
 
 
+def capped(items: list[str], limit: int = MAX_BULLETS) -> list[str]:
+    """At most `limit` items, and then "and K more." when some were left out."""
+    if len(items) <= limit:
+        return list(items)
+    return [*items[:limit], f"and {len(items) - limit:,} more."]
+
+
 def _bullets(items: list[str], empty: str) -> list[str]:
-    return [f"- {md(i)}" for i in items] + [""] if items else [f"_{empty}_", ""]
+    return [f"- {md(i)}" for i in capped(items)] + [""] if items else [f"_{empty}_", ""]
+
+
+STILL_OUT_COLUMNS = {
+    "branch": "Branch",
+    "system": "System",
+    "state": "State",
+    "since": "Since",
+    "eta": "Expected",
+    "overdue": "",
+}
+
+
+def still_out_intro(b: Briefing) -> str:
+    """The sentence that opens the per-region still-out list."""
+    n = sum(r["still_out"] for r in b.still_out_regions)
+    late = sum(r["overdue"] for r in b.still_out_regions)
+    regions = len(b.still_out_regions)
+    return (
+        f"{n:,} branch system{'s are' if n != 1 else ' is'} not in service, {late:,} of them "
+        f"overdue, in {regions:,} region{'s' if regions != 1 else ''}. Each region names at "
+        f"most {scale.NAMED_PER_REGION}: overdue first, then the longest out."
+    )
+
+
+def region_heading(r: dict) -> str:
+    return f"{r['region']}: {r['still_out']:,} still out, {r['overdue']:,} overdue"
+
+
+def _still_out_md(b: Briefing) -> list[str]:
+    rows = [r | {"overdue": "overdue" if r["overdue"] else ""} for r in b.still_out]
+    if not b.still_out_regions:  # published before regions were kept, or nothing is out
+        return _table(rows, STILL_OUT_COLUMNS)
+    lines = [md(still_out_intro(b)), ""]
+    for region in b.still_out_regions:
+        lines += [f"### {md(region_heading(region))}", ""]
+        lines += _table([r for r in rows if r["region"] == region["region"]], STILL_OUT_COLUMNS)
+        if region["more"]:
+            lines += [f"_and {region['more']:,} more in {md(region['region'])}._", ""]
+    return lines
 
 
 def when(iso_time: str) -> str:
@@ -278,18 +354,7 @@ def to_markdown(
     lines += ["", f"**{md(b.headline)}**", ""]
     if note:
         lines += [*[f"> {md(line)}" for line in note.splitlines()], ""]
-    lines += _figures_md(b) + _changes_md(b) + ["## Still out", ""]
-    lines += _table(
-        [r | {"overdue": "overdue" if r["overdue"] else ""} for r in b.still_out],
-        {
-            "branch": "Branch",
-            "system": "System",
-            "state": "State",
-            "since": "Since",
-            "eta": "Expected",
-            "overdue": "",
-        },
-    )
+    lines += _figures_md(b) + _changes_md(b) + ["## Still out", ""] + _still_out_md(b)
     lines += ["## Risks that need a decision", ""]
     for name, label in RISK_SECTIONS:
         lines += [f"### {label}", "", *_bullets(b.risks[name], "None.")]

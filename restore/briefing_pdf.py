@@ -15,8 +15,17 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from PIL import Image
 
-from restore import charts, figures
-from restore.briefing import CHANGE_SECTIONS, RISK_SECTIONS, Briefing, Inputs, when
+from restore import charts, figures, scale
+from restore.briefing import (
+    CHANGE_SECTIONS,
+    RISK_SECTIONS,
+    Briefing,
+    Inputs,
+    capped,
+    region_heading,
+    still_out_intro,
+    when,
+)
 from restore.domain import Band
 
 FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu")]
@@ -24,7 +33,8 @@ INK, MUTED, ACCENT = (31, 41, 51), (100, 110, 120), (31, 111, 139)
 
 
 def pictures(inputs: Inputs, as_of: datetime) -> tuple[bytes | None, bytes | None]:
-    """The progress chart and the status grid as PNG, or (None, None) if they cannot be drawn."""
+    """The progress chart and the status grid (past scale.GRID_MAX_SITES sites, its region x
+    system heat map) as PNG, or (None, None) if they cannot be drawn."""
     head = figures.headline(
         inputs.board, inputs.board_day_before, inputs.daily, inputs.incidents, as_of
     )
@@ -36,7 +46,9 @@ def pictures(inputs: Inputs, as_of: datetime) -> tuple[bytes | None, bytes | Non
         grid.update_xaxes(tickfont={"size": 13})
         return (
             progress.to_image(format="png", width=900, height=420, scale=2),
-            grid.to_image(format="png", width=1000, height=440, scale=2),
+            grid.to_image(
+                format="png", width=1000, height=max(440, grid.layout.height or 0), scale=2
+            ),
         )
     except Exception:  # no Chromium, or kaleido failed: the text still tells the story
         return None, None
@@ -116,7 +128,7 @@ class _Writer:
         pdf.ln(1)
 
     def bullets(self, items: list[str], empty: str = "None.") -> None:
-        for item in items or [empty]:
+        for item in capped(items) or [empty]:
             self.para(("• " if items else "") + item)
 
     def table(self, header: list[str], rows: list[list[str]], widths: tuple | None = None) -> None:
@@ -178,24 +190,12 @@ def to_pdf(
         w.para(note, size=10)
     _figures(w, b)
     w.figure("Restoration progress", images[0])
-    w.figure("Status of every branch system", images[1])
+    wide = b.totals.get("branches", 0) > scale.GRID_MAX_SITES
+    w.figure("Share in service, by region and system" if wide else "Status of every branch system",
+             images[1])  # fmt: skip
     _changes(w, b)
     w.heading("Still out")
-    w.table(
-        ["Branch", "System", "State", "Since", "Expected", ""],
-        [
-            [
-                r["branch"],
-                r["system"],
-                r["state"],
-                r["since"],
-                r["eta"],
-                "OVERDUE" if r["overdue"] else "",
-            ]
-            for r in b.still_out
-        ],
-        widths=(30, 24, 58, 28, 20, 18),
-    )
+    _still_out(w, b)
     w.heading("Risks that need a decision")
     for key, label in RISK_SECTIONS:
         w.heading(label, size=11)
@@ -244,3 +244,28 @@ def _changes(w: _Writer, b: Briefing) -> None:
     for key, label in CHANGE_SECTIONS:
         w.heading(f"{label} ({len(b.changes[key])})", size=11)
         w.bullets(b.changes[key])
+
+
+STILL_OUT_HEADER = ["Branch", "System", "State", "Since", "Expected", ""]
+STILL_OUT_WIDTHS = (30, 24, 58, 28, 20, 18)
+
+
+def _still_out_rows(items: list[dict]) -> list[list[str]]:
+    return [
+        [r["branch"], r["system"], r["state"], r["since"], r["eta"],
+         "OVERDUE" if r["overdue"] else ""]
+        for r in items
+    ]  # fmt: skip
+
+
+def _still_out(w: _Writer, b: Briefing) -> None:
+    if not b.still_out_regions:  # published before regions were kept, or nothing is out
+        w.table(STILL_OUT_HEADER, _still_out_rows(b.still_out), widths=STILL_OUT_WIDTHS)
+        return
+    w.para(still_out_intro(b))
+    for region in b.still_out_regions:
+        w.heading(region_heading(region), size=11)
+        items = [r for r in b.still_out if r.get("region") == region["region"]]
+        w.table(STILL_OUT_HEADER, _still_out_rows(items), widths=STILL_OUT_WIDTHS)
+        if region["more"]:
+            w.para(f"and {region['more']:,} more in {region['region']}.")

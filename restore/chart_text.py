@@ -4,7 +4,8 @@ For screen-reader users and anyone who cannot read a chart's colours or shapes. 
 function takes the same data as its namesake in restore.charts and returns an `Alt`.
 Pure pandas. The text is plain (not HTML or Markdown): show it with st.text or escaped.
 Tables never grow without bound: DAYS rows for series over time, MAX_ROWS for lists of
-outages or moves (the largest first), MAX_BRANCHES x MAX_SYSTEMS for the status grid.
+outages or moves (the largest first), MAX_BRANCHES x MAX_SYSTEMS for the status grid and
+MAX_BRANCHES regions for its heat map (restore.scale says when the grid becomes one).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from datetime import date
 
 import pandas as pd
 
+from restore import scale
 from restore.domain import STATES, Band
 from restore.figures import Forecast
 
 DAYS = 14  # progress and burn-up tables: the last two weeks, the forecast's pace window
 MAX_ROWS = 50  # outage, duration and slippage tables: the 50 largest
 MAX_BRANCHES = 100  # status grid rows (44 branches today)
-MAX_SYSTEMS = 20  # status grid columns (3 system types today)
+MAX_SYSTEMS = 25  # status grid columns (3 system types today; up to 25 supported)
 NO_REPORT = "No report"
 
 
@@ -56,21 +58,34 @@ def _capped(n_shown: int, n_all: int, what: str) -> str:
 
 
 def status_grid(board: pd.DataFrame) -> Alt:
+    """The text of whichever picture charts.status_grid draws: site_grid's, or past
+    scale.GRID_MAX_SITES sites, region_heatmap's."""
+    return region_heatmap(board) if scale.grid_too_wide(board) else site_grid(board)
+
+
+def site_grid(board: pd.DataFrame) -> Alt:
     """Counts per band, and each branch's systems by state label (branches in chart order)."""
     bands = board["state"].map(_band)
-    total, n_branches = len(board), board["branch"].nunique()
-    counts = {b.value: int((bands == b.value).sum()) for b in Band}
+    n_branches = board["branch"].nunique()
     full = board.assign(up=bands == Band.IN.value).groupby("branch")["up"].all()
-    summary = (
-        f"{counts[Band.IN.value]} of {total} systems in service across "
-        f"{_plural(n_branches, 'branch', 'branches')}; {counts[Band.RECOVERING.value]} recovering, "
-        f"{counts[Band.OUT.value]} out of service"
-    )
-    if unreported := int(bands.isna().sum()):
-        summary += f", {unreported} with no report"
+    summary = _band_counts(board, f"{_plural(n_branches, 'branch', 'branches')}")
     summary += f"; {int(full.sum())} of {n_branches} branches fully in service."
     table = _grid_table(board)
     return Alt(summary + _capped(len(table), n_branches, "branches"), table)
+
+
+def _band_counts(board: pd.DataFrame, where: str) -> str:
+    """"N of M systems in service across `where`; R recovering, O out of service[, U with no
+    report]"."""
+    bands = board["state"].map(_band)
+    counts = {b.value: int((bands == b.value).sum()) for b in Band}
+    text = (
+        f"{counts[Band.IN.value]:,} of {len(board):,} systems in service across {where}; "
+        f"{counts[Band.RECOVERING.value]:,} recovering, {counts[Band.OUT.value]:,} out of service"
+    )
+    if unreported := int(bands.isna().sum()):
+        text += f", {unreported:,} with no report"
+    return text
 
 
 def _grid_table(board: pd.DataFrame) -> pd.DataFrame:
@@ -84,6 +99,37 @@ def _grid_table(board: pd.DataFrame) -> pd.DataFrame:
     wide = wide.fillna(NO_REPORT).reset_index().rename(columns={"branch": "Branch"})
     wide.columns.name = None
     return wide
+
+
+def region_heatmap(board: pd.DataFrame) -> Alt:
+    """Systems in service across sites and regions, the region and system type furthest
+    behind; a row per region (MAX_BRANCHES at most) with its sites, systems in service, and
+    the share in service (%, rounded down) of each system type (MAX_SYSTEMS at most)."""
+    shares = scale.region_shares(board)
+    if shares.empty:
+        return Alt("No branch systems.", pd.DataFrame(columns=["Region"]))
+    n_regions = shares["region"].nunique()
+    worst = shares.sort_values(["share", "region"]).iloc[0]
+    full = int((shares["in_service"] == shares["total"]).sum())
+    where = f"{board['branch'].nunique():,} sites in {_plural(n_regions, 'region')}"
+    summary = (
+        f"{_band_counts(board, where)}; furthest behind: {worst['system_name']} in "
+        f"{worst['region']}, {int(worst['share'])}% in service; {full} of {len(shares)} "
+        "region and system pairs fully in service."
+    )
+    systems = list(dict.fromkeys(shares["system_name"]))[:MAX_SYSTEMS]
+    per = shares.assign(share=shares["share"].astype(int)).pivot(
+        index="region", columns="system_name", values="share"
+    )
+    per = per.reindex(columns=systems).astype("Int64").add_suffix(" %")
+    by_region = shares.groupby("region").agg(up=("in_service", "sum"), all=("total", "sum"))
+    sites = board.groupby("region")["branch"].nunique()
+    counts = [f"{u:,} of {a:,}" for u, a in zip(by_region["up"], by_region["all"], strict=True)]
+    table = pd.DataFrame(
+        {"Sites": sites.reindex(by_region.index), "In service": counts}, index=by_region.index
+    )
+    table = table.join(per).head(MAX_BRANCHES).rename_axis("Region").reset_index()
+    return Alt(summary + _capped(len(table), n_regions, "regions"), table)
 
 
 # --- progress and burn-up ---------------------------------------------------------------

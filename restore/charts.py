@@ -5,10 +5,9 @@ deficiencies), and every colour is also named in a legend and on hover, and mark
 symbol on the status grid, so none is the only cue. User text (branch and system names,
 notes) is HTML-escaped before it reaches a label.
 
-Every figure carries TEMPLATE explicitly. Importing Streamlit makes its own template plotly's
-process-wide default: placeholder colours that only Streamlit's browser code fills in, and
-axes that make no room for their labels, so PNGs drawn in that process (briefing pictures)
-lost their labels. In the dashboard, Streamlit's theme still restyles TEMPLATE's defaults.
+The shared template and helpers are in restore.chart_base, the status grid and its heat map
+in restore.chart_grid; their public names are imported here too, so `charts.status_grid` and
+`charts.TEMPLATE` keep working.
 """
 
 from __future__ import annotations
@@ -18,200 +17,21 @@ from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
-import plotly.io as pio
 
+from restore.chart_base import FONT, TEMPLATE  # noqa: F401
+from restore.chart_base import figure as _figure
+from restore.chart_base import layout as _layout
+from restore.chart_base import tint as _tint
+from restore.chart_grid import region_heatmap, site_grid, state_name, status_grid  # noqa: F401
 from restore.domain import STATE_IDS, STATES, Band
 from restore.figures import Forecast
 from restore.palette import (  # STATE_COLOURS, BAND_COLOURS: also imported from here
     BAND_COLOURS,
-    GRID,
     INK,
     MUTED,
     SERIES_COLOURS,
     STATE_COLOURS,
-    STATE_SYMBOLS,
-    text_on,
 )
-
-FONT = {"family": "Source Sans Pro, Arial, sans-serif", "size": 13}
-
-
-def _template() -> go.layout.Template:
-    """plotly_white with our ink, grid and series colours, and margins that grow to fit labels."""
-    axis = {
-        "automargin": True,
-        "color": INK,
-        "gridcolor": GRID,
-        "linecolor": MUTED,
-        "zerolinecolor": MUTED,
-        "tickfont": {"color": INK},
-        "title": {"font": {"color": INK}},
-    }
-    template = go.layout.Template(pio.templates["plotly_white"])
-    template.layout.update(
-        font={**FONT, "color": INK},
-        title={"font": {"color": INK}},
-        legend={"font": {"color": INK}},
-        paper_bgcolor="#FFFFFF",
-        plot_bgcolor="#FFFFFF",
-        colorway=list(SERIES_COLOURS),
-        hoverlabel={"font": {"color": INK}, "bgcolor": "#FFFFFF", "bordercolor": MUTED},
-        xaxis=axis,
-        yaxis=axis,
-    )
-    return template
-
-
-TEMPLATE = _template()
-pio.templates["restore"] = TEMPLATE  # by name too, for anyone drawing alongside these charts
-
-
-def _figure(*traces) -> go.Figure:
-    """A new figure on TEMPLATE, whatever the process default template is."""
-    return go.Figure(data=list(traces), layout={"template": TEMPLATE})
-
-
-def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        font=FONT,
-        plot_bgcolor="white",
-        # Anchored to the foot of the figure, not the plot, so tall charts keep it close.
-        legend={
-            "orientation": "h",
-            "yref": "container",
-            "y": 0,
-            "yanchor": "bottom",
-            "x": 0,
-            "xanchor": "left",
-        },
-        hoverlabel={"align": "left"},
-    )
-    fig.update_xaxes(showgrid=True)
-    fig.update_yaxes(showgrid=True)
-    return fig
-
-
-def _tint(colour: str, alpha: float) -> str:
-    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r},{g},{b},{alpha})"
-
-
-def _text(value) -> str:
-    """User text made safe for plotly's HTML-like hover labels, wrapped and shortened."""
-    s = html.escape(str(value or ""))[:200]
-    return "<br>".join(s[i : i + 60] for i in range(0, len(s), 60))
-
-
-def _when(value) -> str:
-    return value.tz_convert("Europe/London").strftime("%d %b %H:%M") if pd.notna(value) else "-"
-
-
-def _cell_hover(r) -> str:
-    return (
-        f"<b>{r.branch}: {r.system_name}</b><br>{r.label}"
-        f"<br>since {_when(r.since)}<br>expected {r.eta if pd.notna(r.eta) else '-'}"
-        f"<br>{_text(r.note)}"
-    )
-
-
-def state_name(state: str | None) -> str:
-    """A state's legend entry: its grid symbol, then its label ("✓ Restored")."""
-    return f"{STATE_SYMBOLS[state]} {STATES[state].label if state else 'No report'}"
-
-
-def _state_or_none(value) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _cell_symbols(cells: pd.DataFrame) -> go.Scatter:
-    """Each cell's state symbol, dark on light colours and white on dark ones."""
-    states = [_state_or_none(s) for s in cells["state"]]
-    return go.Scatter(
-        x=list(cells["branch"]),
-        y=list(cells["system_name"]),
-        mode="text",
-        text=[STATE_SYMBOLS[s] for s in states],
-        textfont={"color": [text_on(STATE_COLOURS[s]) for s in states], "size": 12},
-        hoverinfo="skip",
-        showlegend=False,
-    )
-
-
-def status_grid(board: pd.DataFrame) -> go.Figure:
-    """Branches across, systems down; cells coloured by state and marked with its symbol,
-    named in the legend and on hover."""
-    board = board.assign(
-        branch=board["branch"].map(html.escape), system_name=board["system_name"].map(html.escape)
-    )
-    order = board.sort_values(["is_hq", "region", "branch"], ascending=[False, True, True])
-    branches = list(dict.fromkeys(order["branch"]))
-    systems = list(dict.fromkeys(board["system_name"]))
-    codes = {s: i for i, s in enumerate([*STATE_IDS, None])}
-    cells = board.assign(code=[codes[_state_or_none(s)] for s in board["state"]])
-    z = cells.pivot(index="system_name", columns="branch", values="code").reindex(
-        index=systems, columns=branches
-    )
-    hover = (
-        cells.assign(h=[_cell_hover(r) for r in cells.itertuples()])
-        .pivot(index="system_name", columns="branch", values="h")
-        .reindex(index=systems, columns=branches)
-    )
-    n = len(codes)
-    scale = []
-    for state, i in codes.items():  # one flat band of colour per state code
-        scale += [[i / n, STATE_COLOURS[state]], [(i + 1) / n, STATE_COLOURS[state]]]
-    fig = _figure(
-        go.Heatmap(
-            z=z.values,
-            x=branches,
-            y=systems,
-            zmin=0,
-            zmax=n,
-            colorscale=scale,
-            showscale=False,
-            xgap=2,
-            ygap=2,
-            hovertext=hover.values,
-            hoverinfo="text",
-        ),
-        _cell_symbols(cells),
-    )
-    present = {_state_or_none(s) for s in board["state"]}
-    for state in codes:  # legend entries: the heatmap itself has none
-        if state in present:
-            fig.add_trace(
-                go.Scatter(
-                    x=[None],
-                    y=[None],
-                    mode="markers",
-                    name=state_name(state),
-                    marker={"symbol": "square", "size": 12, "color": STATE_COLOURS[state]},
-                )
-            )
-    _layout(fig, "Status of every branch system", height=210 + 34 * len(systems))
-    fig.update_xaxes(
-        autotickangles=[-50, -90],  # upright when the branch names would collide
-        showgrid=False,
-        tickmode="array",
-        tickvals=branches,
-        tickfont={"size": 11},
-    )
-    fig.update_yaxes(autorange="reversed", showgrid=False)
-    fig.update_layout(
-        legend={
-            "orientation": "v",
-            "yref": "paper",
-            "x": 1.01,
-            "y": 1,
-            "xanchor": "left",
-            "yanchor": "top",
-            "font": {"size": 12},
-        }
-    )
-    return fig
 
 
 def _mark_incidents(fig: go.Figure, incidents: pd.DataFrame, target: date | None) -> None:

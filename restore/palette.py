@@ -8,7 +8,7 @@ measures that so a test can hold the palette to it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from itertools import combinations
+from itertools import combinations, pairwise
 from math import atan2, cos, degrees, exp, hypot, radians, sin, sqrt
 
 # Keyed by state id; None is a system with no report yet. Found by a search that kept each
@@ -51,6 +51,19 @@ SERIES_COLOURS: tuple[str, ...] = ("#2A68FC", "#CB71A2", "#B2AC2B", "#682B90", "
 INK = "#1F2933"  # body text: about 14:1 on white
 MUTED = "#52606D"  # secondary text and reference lines: about 6.5:1 on white
 GRID = "#E4E7EB"
+# The region x system heat map's scale: share in service (0..1) -> colour. Lightness rises
+# steadily from a dark plum (nothing in service) through the outage red and the recovering
+# amber and yellow to a pale green (all in service), under every simulated vision, so the
+# worst cells are the darkest whatever the reader's colour vision; the number in each cell
+# says the rest (see tests/test_scale.py).
+SHARE_SCALE: tuple[tuple[float, str], ...] = (
+    (0.0, "#41102F"),  # darker than "contained", so that protanopes see a rise to red too
+    (0.25, STATE_COLOURS["outage"]),
+    (0.5, STATE_COLOURS["investigating"]),
+    (0.75, "#E8B730"),
+    (0.9, STATE_COLOURS["rebuilding"]),
+    (1.0, "#E6F4E1"),
+)
 
 # Machado, Oliveira & Fernandes (2009), "A Physiologically-based Model for Simulation of
 # Color Vision Deficiency", IEEE TVCG 15(6):1291-1298, table of matrices at severity 1.0
@@ -122,9 +135,27 @@ def contrast(a: str, b: str) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
-def text_on(background: str) -> str:
-    """INK or white, whichever reads better on `background`."""
-    return INK if contrast(INK, background) >= contrast("#FFFFFF", background) else "#FFFFFF"
+def text_on(background: str, dark: str = INK) -> str:
+    """`dark` (INK) or white, whichever reads better on `background`."""
+    return dark if contrast(dark, background) >= contrast("#FFFFFF", background) else "#FFFFFF"
+
+
+def share_colour(share: float) -> str:
+    """SHARE_SCALE's colour for a share in service (0..1; clamped), interpolated in sRGB as
+    plotly interpolates a colorscale."""
+    share = min(max(float(share), 0.0), 1.0)
+    for (a, ca), (b, cb) in pairwise(SHARE_SCALE):
+        if share <= b:
+            t = (share - a) / (b - a)
+            lo, hi = hex_to_rgb(ca), hex_to_rgb(cb)
+            return rgb_to_hex(tuple(x + t * (y - x) for x, y in zip(lo, hi, strict=True)))
+    return rgb_to_hex(hex_to_rgb(SHARE_SCALE[-1][1]))
+
+
+def share_text(share: float) -> str:
+    """Black or white for text on share_colour(share): black, not INK, because only pure
+    black keeps 4.5:1 on the mid-tones, where neither INK nor white does."""
+    return text_on(share_colour(share), dark="#000000")
 
 
 def to_lab(colour: str) -> LAB:

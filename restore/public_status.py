@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from restore import scale
 from restore.domain import Band
 from restore.queries import NEVER
 
@@ -49,3 +50,31 @@ def last_updated(board: pd.DataFrame) -> datetime | None:
 def working(board: pd.DataFrame) -> tuple[int, int]:
     """(services working, services in all)."""
     return int((board["band"] == Band.IN.value).sum()), len(board)
+
+
+def region_lines(board: pd.DataFrame) -> list[str]:
+    """One plain line per region, sorted: services working, and branches with one not."""
+    up = board.assign(up=board["band"] == Band.IN.value)
+    per_branch = up.groupby(["region", "branch"])["up"].all().groupby("region")
+    whole = per_branch.agg(["size", "sum"])
+    services = up.groupby("region")["up"].agg(["size", "sum"])
+    lines = []
+    for region in sorted(services.index):
+        n, working_now = int(services.loc[region, "size"]), int(services.loc[region, "sum"])
+        branches = int(whole.loc[region, "size"])
+        hit = branches - int(whole.loc[region, "sum"])
+        lines.append(
+            f"{region}: {working_now:,} of {n:,} services working; "
+            f"{hit:,} of {branches:,} branch{'es' if branches != 1 else ''} with a service "
+            "not working."
+        )
+    return lines
+
+
+def listing(board: pd.DataFrame, *, region: str | None = None, page: int = 1) -> scale.Slice:
+    """One page (scale.PAGE_SIZE branches) of rows(), for one region or all; whole branches,
+    in the board's order."""
+    part = board if region is None else board[board["region"] == region]
+    chosen = scale.page_by(part, "slug", page=page, size=scale.PAGE_SIZE, what="branches")
+    return scale.Slice(rows(chosen.frame), chosen.page, chosen.pages, chosen.first,
+                       chosen.last, chosen.total, chosen.what)  # fmt: skip

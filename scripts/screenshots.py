@@ -2,6 +2,9 @@
 briefing (docs/briefing-example.pdf and .md) from two published briefings a week apart.
 
 Runs the real app on a fresh demo database: `.venv/bin/python scripts/screenshots.py`.
+`scripts/screenshots.py national` takes only overview-national-scale.png: the overview of an
+organisation of 344 sites (300 more than the demo, in ten regions), where the status grid
+is a region x system heat map.
 """
 
 from __future__ import annotations
@@ -17,11 +20,11 @@ from datetime import timedelta  # noqa: E402
 
 from browser_kit import browser, running_app, sign_in, sign_out, wait_ready  # noqa: E402
 
-from restore import publishing, schema  # noqa: E402
+from restore import publishing, schema, sites  # noqa: E402
 from restore.briefing_files import published_file  # noqa: E402
 from restore.briefing_pdf import pictures  # noqa: E402
 from restore.demo import DEMO_PASSWORDS, default_start, seed_demo  # noqa: E402
-from restore.directory import actor_for  # noqa: E402
+from restore.directory import SYSTEM, actor_for  # noqa: E402
 from restore.store import (  # noqa: E402
     Store,
     now_utc,
@@ -73,8 +76,46 @@ def example_briefing(store: Store) -> None:
     print("wrote docs/briefing-example.pdf and .md")
 
 
+NATIONAL_REGIONS = (
+    "Anglia", "Borders", "Cymru", "Highlands", "Marches", "Northern", "Pennines", "Solent",
+    "Thames", "Wessex",
+)  # fmt: skip
+
+
+def national_scale(tmp: str) -> None:
+    """The overview of a 344-site organisation (the demo's 44 and 300 more) at laptop width."""
+    url = f"sqlite:///{tmp}/national.db"
+    store = Store(url)
+    schema.upgrade(store)
+    per = len(NATIONAL_REGIONS)
+    rows = "".join(
+        f"{r} {n:02d},{r.lower()}-{n:02d},{r}\n"
+        for r, n in ((NATIONAL_REGIONS[i % per], i // per + 1) for i in range(300))
+    )
+    sites.load(
+        store,
+        SYSTEM,
+        branch_csv=("name,slug,region\n" + rows).encode(),
+        system_csv=b"key,name\nwebsite,Public website\nhub,The Hub\nemail,Email\n",
+    )
+    seed_demo(store, start=default_start())
+    store.dispose()
+    with running_app(url) as base, browser() as b:
+        page = b.new_page(viewport={"width": LAPTOP, "height": 1900})
+        sign_in(page, base, "hq.it", DEMO_PASSWORDS["hq.it"][3])
+        page.goto(f"{base}/overview")
+        wait_ready(page)
+        page.wait_for_timeout(2500)  # let plotly finish drawing
+        page.screenshot(path=str(OUT / "overview-national-scale.png"), full_page=True)
+        print("wrote docs/screenshots/overview-national-scale.png")
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    if sys.argv[1:] == ["national"]:
+        with tempfile.TemporaryDirectory() as tmp:
+            national_scale(tmp)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/demo.db"
         store = Store(url)
@@ -98,6 +139,7 @@ def main() -> None:
                 page.wait_for_timeout(1500)  # let plotly finish drawing
                 page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
                 print(f"wrote docs/screenshots/{name}.png")
+        national_scale(tmp)  # its own app, on its own database
 
 
 if __name__ == "__main__":

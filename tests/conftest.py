@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -55,12 +56,39 @@ def pg_schema():
         admin.dispose()
 
 
+def _admin():
+    """An engine on the maintenance database that may CREATE and DROP databases."""
+    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+def _database_url(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@contextmanager
+def pg_database(template: str | None = None):
+    """A URL of a new PostgreSQL database (a copy of `template`, if given), dropped afterwards.
+
+    A copy of a migrated, seeded template takes milliseconds; migrating takes a second."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = _admin()
+    copy = f" TEMPLATE {template} STRATEGY WAL_LOG" if template else ""
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}{copy}"))
+    try:
+        yield _database_url(name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
 @pytest.fixture
 def pg_url():
-    """A PostgreSQL URL on a fresh schema (skips when PostgreSQL is unreachable)."""
+    """A URL of a new, empty PostgreSQL database (skips when PostgreSQL is unreachable)."""
     if not PG_OK:
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
-    with pg_schema() as url:
+    with pg_database() as url:
         yield url
 
 
@@ -72,17 +100,63 @@ def db_url(request, tmp_path):
     return request.getfixturevalue("pg_url")
 
 
+def _seed(url: str) -> None:
+    store = Store(url)
+    schema.upgrade(store)
+    seed_reference(store)
+    if store.dialect == "sqlite":
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.dispose()
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory):
+    """Migrated databases holding the reference data, made once per run and copied per test."""
+    made: dict[str, str] = {}
+
+    def get(dialect: str) -> str:
+        if dialect not in made:
+            if dialect == "sqlite":
+                path = tmp_path_factory.mktemp("template") / "restore.db"
+                _seed(f"sqlite:///{path}")
+                made[dialect] = str(path)
+            else:
+                name = f"tpl_{uuid.uuid4().hex[:12]}"
+                with _admin().connect() as conn:
+                    conn.execute(text(f"CREATE DATABASE {name}"))
+                _seed(_database_url(name))
+                made[dialect] = name
+        return made[dialect]
+
+    yield get
+    if "postgresql" in made:
+        with _admin().connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {made['postgresql']} WITH (FORCE)"))
+
+
+def _copy_template(url: str, templates) -> None:
+    """Make the (empty) database at `url` a copy of the seeded template."""
+    if url.startswith("sqlite"):
+        shutil.copyfile(templates("sqlite"), url.split("///", 1)[1])
+        return
+    name = url.rsplit("/", 1)[1]
+    template = templates("postgresql")
+    with _admin().connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY WAL_LOG"))
+
+
 @pytest.fixture
 def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'restore.db'}"
 
 
 @pytest.fixture
-def fresh_store(db_url):
+def fresh_store(db_url, templates):
     """A migrated database with the reference branches and systems, and no events."""
+    _copy_template(db_url, templates)
     store = Store(db_url)
-    schema.upgrade(store)
-    seed_reference(store)
     yield store
     store.dispose()
 

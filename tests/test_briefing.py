@@ -75,7 +75,14 @@ def test_still_out_and_risks_on_a_small_case(small):
     )
     assert out[("West Midlands", "Email")][2] is True  # expected day 3, now day 6
     assert ("Kent", "Public website") not in out
-    assert len(out) == 3 + 128  # the three above, and 128 systems with no report
+    counted = {r["region"]: r["still_out"] for r in b.still_out_regions}
+    assert sum(counted.values()) == 3 + 128  # the three above, and 128 with no report
+    board = queries.board_as_of(small, at(6))
+    assert counted == board[board["band"] != "in service"].groupby("region").size().to_dict()
+    for region in b.still_out_regions:  # at most 10 named, the rest counted
+        named = [r for r in b.still_out if r["region"] == region["region"]]
+        assert len(named) == region["named"] == min(region["still_out"], 10)
+        assert region["more"] == region["still_out"] - region["named"]
     assert b.risks["overdue"][0].startswith("West Midlands Email: expected")
     assert b.risks["long_verification"] == []  # verifying for 2 days only
     stale = b.risks["stale"]  # never reported first; West Midlands' email: exactly 48 hours
@@ -151,7 +158,7 @@ def test_demo_briefing_figures_match_the_queries(fresh_store, as_of_days):
     for row in b.per_system:
         part = board[board["system_name"] == row["system"]]
         assert row["recovering"] == (part["band"] == "recovering").sum()
-    assert len(b.still_out) == (board["band"] != "in service").sum()
+    assert sum(r["still_out"] for r in b.still_out_regions) == (board["band"] != "in service").sum()
     assert len(b.risks["overdue"]) == len(queries.overdue(board, moment))
     assert b.headline.startswith(f"{b.totals['in_service']} of 132 systems are back in service")
 

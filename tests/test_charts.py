@@ -66,6 +66,7 @@ def build(name: str, d: dict) -> list:
     """The arguments of charts.<name> (and chart_text.<name>), from the demo's inputs."""
     args = {
         "status_grid": ("board",),
+        "region_heatmap": ("board",),
         "progress_chart": ("daily", "incidents", "fc", "total"),
         "burnup_chart": ("per_system", "claimed", "verified", "incidents", "target"),
         "slippage_chart": ("slips", "names"),
@@ -77,6 +78,7 @@ def build(name: str, d: dict) -> list:
 
 CHARTS = [
     "status_grid",
+    "region_heatmap",
     "progress_chart",
     "burnup_chart",
     "slippage_chart",
@@ -262,7 +264,7 @@ def test_grid_text_counts_no_report_and_caps_its_rows():
     board = pd.concat(
         [tiny_board().assign(branch=lambda b, i=i: b["branch"] + f" {i}") for i in range(40)]
     )
-    alt = chart_text.status_grid(board)
+    alt = chart_text.site_grid(board)  # past 60 sites, status_grid describes the heat map
     assert "3 recovering, 2 out of service" not in alt.summary  # 40 copies of each
     assert "120 recovering, 80 out of service, 40 with no report" in alt.summary
     assert len(alt.table) == chart_text.MAX_BRANCHES < board["branch"].nunique() == 120

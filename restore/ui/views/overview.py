@@ -1,19 +1,28 @@
-"""Overview for HQ IT and leadership: where are we, how fast, and when will it be done."""
+"""Overview for HQ IT and leadership: where are we, how fast, and when will it be done.
+
+The filters stay outside the live part; the figures and charts are a fragment that reruns
+itself every REFRESH_SECONDS, so a wall screen keeps up without anyone touching it and
+without losing its filters. Reads are cached on the data version, so a rerun that finds
+nothing new reads nothing.
+"""
 
 from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
-from restore import charts, overview, publishing, readplan
+from restore import charts, overview, publishing, readplan, scale
 from restore.queries import Filters
 from restore.store import now_utc
 from restore.timefmt import LONDON, show
 from restore.ui import data, session
 from restore.ui.views import guard, show_alt
 
+REFRESH_SECONDS = 30
+
 guard(session.current_actor(), "overview")
 st.title("Where are we?")
 headline = st.empty()  # the briefing's one sentence comes first; filled once it is known
+headline.caption("Reading the record...")  # a fragment may only fill what the run wrote to
 now = now_utc()
 
 
@@ -41,33 +50,43 @@ def controls() -> tuple[Filters, datetime | None]:
 
 
 filters, as_of = controls()
-plan = readplan.moment(as_of, now, filters)
-with st.spinner("Reading the record..."):
-    frames = data.load(plan)
-    previous = publishing.previous(data.store(), as_of or now)
-    view = overview.compose(
-        frames,
-        as_of or now,
-        incident=filters.incident,
-        previous_in=previous["totals"]["in_service"] if previous else None,
-    )
-
-headline.markdown(f"**{session.plain(view.headline)}**")
-if read := data.read_at(plan):
-    st.caption(
-        f"Figures read from the record at {read.astimezone(LONDON):%H:%M:%S}; "
-        "they are read again only when something changes."
-    )
-if as_of is not None:
-    st.info(
-        f"Replaying the record as it stood at {show(as_of)} (London).", icon=":material/history:"
-    )
-if view.board.empty:
-    st.warning("No branch systems match these filters.")
-    st.stop()
 
 
-def metrics() -> None:
+@st.fragment(run_every=REFRESH_SECONDS)
+def live() -> None:
+    """Everything below the filters, read again (from the cache unless something changed)."""
+    now = now_utc()
+    plan = readplan.moment(as_of, now, filters)
+    with st.spinner("Reading the record..."):
+        frames = data.load(plan)
+        previous = publishing.previous(data.store(), as_of or now)
+        view = overview.compose(
+            frames,
+            as_of or now,
+            incident=filters.incident,
+            previous_in=previous["totals"]["in_service"] if previous else None,
+        )
+    headline.markdown(f"**{session.plain(view.headline)}**")
+    if read := data.read_at(plan):
+        st.caption(
+            f"Figures read from the record at {read.astimezone(LONDON):%H:%M:%S}; "
+            "they are read again only when something changes."
+        )
+    if as_of is not None:
+        st.info(
+            f"Replaying the record as it stood at {show(as_of)} (London).",
+            icon=":material/history:",
+        )
+    if view.board.empty:
+        st.warning("No branch systems match these filters.")
+        return
+    metrics(view)
+    status(view)
+    trends(view)
+    timeline(view)
+
+
+def metrics(view: overview.Overview) -> None:
     head = view.head
     fc = head.forecast
     cols = [*st.columns(3), *st.columns(3)]
@@ -115,32 +134,76 @@ def metrics() -> None:
         )
 
 
-metrics()
-st.plotly_chart(charts.status_grid(view.board), width="stretch")
-show_alt("status_grid", view.board)
+def status(view: overview.Overview) -> None:
+    """The status grid, or past scale.GRID_MAX_SITES sites the heat map and one region's grid."""
+    st.plotly_chart(charts.status_grid(view.board), width="stretch")
+    show_alt("status_grid", view.board)
+    if not scale.grid_too_wide(view.board):
+        return
+    region = st.selectbox(
+        "See the sites of one region",
+        scale.regions(view.board),
+        index=None,
+        placeholder="Choose a region",
+        key="grid_region",
+    )
+    if region is None:
+        return
+    part = scale.region_sites(view.board, region)
+    if part.pages > 1:
+        page = st.number_input("Page of sites", 1, part.pages, key=f"grid_page_{region}")
+        part = scale.region_sites(view.board, region, page=page)
+    st.plotly_chart(
+        charts.site_grid(part.frame, title=f"Status of every branch system in {region}"),
+        width="stretch",
+    )
+    st.caption(session.plain(f"{region}: {part.caption}"))
+    show_alt("site_grid", part.frame)
 
-left, right = st.columns(2)
-with left:
+
+def trends(view: overview.Overview) -> None:
     head = view.head
-    st.plotly_chart(
-        charts.progress_chart(view.daily, view.incidents, head.forecast, head.total),
-        width="stretch",
-    )
-    show_alt("progress_chart", view.daily, view.incidents, head.forecast, head.total)
-with right:
-    target = head.forecast.target if head.forecast else None
-    st.plotly_chart(
-        charts.burnup_chart(view.per_system, view.claimed, view.verified, view.incidents, target),
-        width="stretch",
-    )
-    show_alt("burnup_chart", view.per_system, view.claimed, view.verified, view.incidents, target)
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(
+            charts.progress_chart(view.daily, view.incidents, head.forecast, head.total),
+            width="stretch",
+        )
+        show_alt("progress_chart", view.daily, view.incidents, head.forecast, head.total)
+    with right:
+        target = head.forecast.target if head.forecast else None
+        st.plotly_chart(
+            charts.burnup_chart(
+                view.per_system, view.claimed, view.verified, view.incidents, target
+            ),
+            width="stretch",
+        )
+        show_alt(
+            "burnup_chart", view.per_system, view.claimed, view.verified, view.incidents, target
+        )
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.slippage_chart(view.slippage, view.names), width="stretch")
+        show_alt("slippage_chart", view.slippage, view.names)
+    with right:
+        st.plotly_chart(charts.ttr_chart(view.episodes, view.names), width="stretch")
+        show_alt("ttr_chart", view.episodes, view.names)
 
-left, right = st.columns(2)
-with left:
-    st.plotly_chart(charts.slippage_chart(view.slippage, view.names), width="stretch")
-    show_alt("slippage_chart", view.slippage, view.names)
-with right:
-    st.plotly_chart(charts.ttr_chart(view.episodes, view.names), width="stretch")
-    show_alt("ttr_chart", view.episodes, view.names)
-st.plotly_chart(charts.timeline_chart(view.segments), width="stretch")
-show_alt("timeline_chart", view.segments)
+
+def timeline(view: overview.Overview) -> None:
+    """The outage timeline; past scale.TIMELINE_MAX_ROWS rows, the slowest or one region."""
+    choice = None
+    if scale.timeline_too_long(view.segments):
+        choice = st.selectbox(
+            "The outage timeline shows",
+            scale.timeline_options(view.board),
+            key="timeline_choice",
+        )
+    picked = scale.choose_timeline(view.segments, view.board, choice=choice)
+    st.plotly_chart(charts.timeline_chart(picked.segments), width="stretch")
+    if picked.caption:
+        st.caption(session.plain(picked.caption))
+    show_alt("timeline_chart", picked.segments)
+
+
+live()

@@ -1,12 +1,13 @@
 """Public status for members: does each branch's website, Hub and email work? No internal detail.
 
 One branch's status has its own URL (?branch=slug), to share; on a phone each branch is a
-group of cards with no repeated branch column.
+group of cards with no repeated branch column. However many branches there are, the page
+shows a line per region and at most one page of branches (restore.scale.PAGE_SIZE) at a time.
 """
 
 import streamlit as st
 
-from restore import public_status
+from restore import public_status, scale
 from restore.timefmt import show
 from restore.ui import data
 from restore.ui.session import plain
@@ -31,13 +32,24 @@ chosen = st.selectbox(
 if chosen:
     st.query_params["branch"] = chosen
     st.caption("Share this page's address to send someone straight to this branch.")
+    table = public_status.rows(board[board["slug"] == chosen])
 else:
     st.query_params.pop("branch", None)
-shown = board[board["slug"] == chosen] if chosen else board
-table = public_status.rows(shown)
-if chosen is None:
-    n, total = public_status.working(shown)
+    n, total = public_status.working(board)
     st.metric("Services working across all branches", f"{n} of {total}")
+    lines = public_status.region_lines(board)
+    if len(lines) > 1:
+        with st.expander("Region by region", expanded=scale.grid_too_wide(board)):
+            st.markdown("\n".join(f"- {plain(line)}" for line in lines))
+    region = st.selectbox(
+        "Show the branches of", scale.regions(board), index=None, placeholder="Every region"
+    )
+    part = public_status.listing(board, region=region)
+    if part.pages > 1:
+        page = st.number_input("Page", 1, part.pages, key=f"public_page_{region}")
+        part = public_status.listing(board, region=region, page=page)
+    st.caption(part.caption)
+    table = part.frame
 columns = ["Service", "Status", "Expected back", "Meanwhile"]
 with st.container(key="wide_public"):
     st.dataframe(

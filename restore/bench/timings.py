@@ -1,0 +1,286 @@
+"""What the benchmark measures: reads beside their peers, the briefing, the overview page
+(Streamlit's AppTest), concurrent writes and the CSV import.
+
+Times are wall-clock seconds from time.perf_counter; a read's figure is the best of
+`repeat` runs (the page and the import run once each, as a user would meet them).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from restore import publishing, readplan
+from restore.bench import datasets, peers
+from restore.directory import SYSTEM, add_user
+from restore.queries import NO_FILTER
+from restore.readplan import Read
+from restore.records import record_status
+from restore.store import Store, branch_systems, events
+
+DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard.py"
+WRITERS = (1, 8, 32)
+WRITES_PER_LEVEL = 256  # shared among the writers of a level
+
+
+def best(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
+    """The fastest of `repeat` runs, and the last answer."""
+    times, answer = [], None
+    for _ in range(max(1, repeat)):
+        t = time.perf_counter()
+        answer = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), answer
+
+
+def reads_of(moments: peers.Moments) -> dict[str, Read]:
+    """The live overview's reads (readplan.moment(None, now)), plus the board as of a past
+    moment, by READERS name (the board 24 hours ago as `board_day_before`)."""
+    plan = readplan.moment(None, moments.now)
+    return {
+        "board": plan["board"],
+        "board_as_of": Read("board_as_of", (moments.past, NO_FILTER)),
+        "board_day_before": plan["board_day_before"],
+        "progress": plan["daily"],
+        "progress_by_system": plan["by_system"],
+        "durations": plan["episodes"],
+        "segments": plan["segments"],
+        "slippage": plan["slippage"],
+    }
+
+
+def moments_for(clock: datasets.Clock) -> peers.Moments:
+    plan = readplan.moment(None, clock.now)
+    return peers.Moments(
+        now=clock.now,
+        past=clock.past,
+        day_before=plan["board_day_before"].args[0],
+        until=dict(plan["daily"].kwargs)["until"],
+    )
+
+
+def measure_reads(store: Store, moments: peers.Moments, repeat: int) -> dict:
+    """Each read through readplan.direct, its SQL floor and its naive peer; their ratios and
+    whether all three gave the same answer."""
+    reader = readplan.direct(store)
+    log_s, log = best(lambda: peers.naive_log(store), 1)
+    out = {"_naive_log_load_s": round(log_s, 4)}
+    for name, read in reads_of(moments).items():
+        read_s, answer = best(lambda read=read: reader(read), repeat)
+        floor_s, floor = best(lambda name=name: peers.FLOORS[name](store, moments), repeat)
+        calc_s, naive = best(lambda name=name: peers.NAIVE[name](log, moments), repeat)
+        naive_s = log_s + calc_s
+        mine = peers.signature(name, answer)
+        agree_floor, agree_naive = peers.same(mine, floor), peers.same(floor, naive)
+        out[name] = {
+            "read_s": round(read_s, 4),
+            "floor_s": round(floor_s, 4),
+            "naive_s": round(naive_s, 4),
+            "read_over_floor": round(read_s / floor_s, 2) if floor_s else None,
+            "read_over_naive": round(read_s / naive_s, 3) if naive_s else None,
+            "rows": _rows(answer),
+            "agree": agree_floor and agree_naive,
+            "agree_floor": agree_floor,
+            "agree_naive": agree_naive,
+        }
+        if not (agree_floor and agree_naive):
+            out[name]["detail"] = _difference(mine, floor, naive)
+    return out
+
+
+def _rows(answer) -> int:
+    return sum(len(v) for v in answer.values()) if isinstance(answer, dict) else len(answer)
+
+
+def _difference(mine, floor, naive) -> str:
+    def short(x):
+        if isinstance(x, list):
+            return f"{len(x)} rows"
+        return str(x)[:300]
+
+    return f"read {short(mine)} | floor {short(floor)} | naive {short(naive)}"
+
+
+def measure_briefing(store: Store, moments: peers.Moments, repeat: int) -> dict:
+    """publishing.draft: a briefing composed from the store as of now."""
+    seconds, b = best(lambda: publishing.draft(store, moments.now), repeat)
+    return {"draft_s": round(seconds, 4), "in_service": b.totals["in_service"]}
+
+
+# --- the overview page -------------------------------------------------------------
+
+
+def measure_page(url: str, store: Store, size: datasets.Size) -> dict:
+    """HQ IT's overview through AppTest: first run (empty caches), a rerun with nothing
+    changed, a rerun after an unrelated write (a user added: bumps the data version, changes
+    no figure), and a rerun after a check-in on one system."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from restore.auth import start_session
+    from restore.ui.session import SESSION_KEY
+
+    old = os.environ.get("RESTORE_DATABASE_URL")
+    os.environ["RESTORE_DATABASE_URL"] = url
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(str(DASHBOARD), default_timeout=3600)
+        at.session_state[SESSION_KEY] = start_session(store, datasets.HQ_USER)
+        out = {"first_run_s": _run(at)}
+        titles = [t.value for t in at.title]
+        out["page"] = titles[0] if titles else ""
+        out["exception"] = [str(e.value)[:300] for e in at.exception]
+        out["rerun_s"] = _run(at)
+        add_user(store, SYSTEM, username="bench.unrelated", role="leadership")
+        out["after_unrelated_write_s"] = _run(at)
+        _check_in(store, datasets.slug(size.sites - 1), datasets.key(0), "page check-in")
+        out["after_check_in_s"] = _run(at)
+        out["exception"] += [str(e.value)[:300] for e in at.exception]
+        return out
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()  # the page's engine stays open otherwise
+        if old is None:
+            os.environ.pop("RESTORE_DATABASE_URL", None)
+        else:
+            os.environ["RESTORE_DATABASE_URL"] = old
+
+
+def _run(at) -> float:
+    t = time.perf_counter()
+    at.run()
+    return round(time.perf_counter() - t, 4)
+
+
+# --- writes ------------------------------------------------------------------------
+
+
+def _check_in(store: Store, branch: str, system: str, note: str) -> int:
+    """One validated write: the system's current state again (always legal), with a note."""
+    with store.read() as conn:
+        state = conn.execute(
+            select(events.c.state)
+            .select_from(branch_systems)
+            .join(events, events.c.id == branch_systems.c.last_event_id)
+            .where(branch_systems.c.branch_id == int(branch.split("-")[1]) + 1)
+            .where(branch_systems.c.system_id == int(system[3:]) + 1)
+        ).scalar_one()
+    return record_status(store, SYSTEM, branch=branch, system=system, state=state, note=note)
+
+
+def _count(store: Store) -> int:
+    with store.read() as conn:
+        return conn.execute(select(func.count()).select_from(events)).scalar_one()
+
+
+def measure_writes(
+    url: str, size: datasets.Size, levels=WRITERS, total: int = WRITES_PER_LEVEL
+) -> dict:
+    """record_status with 1, 8 and 32 writers at once, each a thread with its own engine and
+    connection, each on its own branch's systems; latency per write, and whether the events
+    added equal the writes reported ok."""
+    counter = Store(url)
+    try:
+        return {
+            str(n): _level(url, counter, size, n, max(1, total // n))
+            for n in levels
+            if n < size.sites
+        }
+    finally:
+        counter.dispose()
+
+
+def _level(url: str, counter: Store, size: datasets.Size, n: int, per: int) -> dict:
+    before = _count(counter)
+    stores = [Store(url) for _ in range(n)]
+    for s in stores:
+        _count(s)  # connect before the start line
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock, start = threading.Lock(), threading.Barrier(n)
+
+    def writer(w: int, store: Store) -> None:
+        mine, failed = [], []
+        start.wait()
+        for k in range(per):
+            system = datasets.key(k % size.systems)
+            t = time.perf_counter()
+            try:
+                _check_in(store, datasets.slug(w), system, f"bench write {n}/{w}/{k}")
+                mine.append(time.perf_counter() - t)
+            except Exception as e:  # counted and reported, never hidden
+                failed.append(f"{type(e).__name__}: {e}"[:200])
+        with lock:
+            latencies.extend(mine)
+            errors.extend(failed)
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=writer, args=(w, s)) for w, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    for s in stores:
+        s.dispose()
+    added = _count(counter) - before
+    ms = lambda x: round(x * 1000, 2) if latencies else None  # noqa: E731
+    return {
+        "writers": n,
+        "attempted": n * per,
+        "ok": len(latencies),
+        "failed": len(errors),
+        "errors": errors[:5],
+        "events_added": added,
+        "lost": len(latencies) - added,
+        "p50_ms": ms(statistics.median(latencies)) if latencies else None,
+        "p99_ms": ms(_quantile(latencies, 0.99)) if latencies else None,
+        "max_ms": ms(max(latencies)) if latencies else None,
+        "writes_per_s": round(len(latencies) / wall, 1),
+    }
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+# --- import ------------------------------------------------------------------------
+
+IMPORT_CAP = 200_000
+
+
+def measure_import(db: str, pg_url: str, size: datasets.Size, clock: datasets.Clock) -> dict:
+    """restore.transfer.import_csv of a generated CSV into a fresh database holding the same
+    sites and systems: rows per second. Capped at IMPORT_CAP rows (a sample at L)."""
+    from restore.transfer import import_csv
+
+    rows = min(size.events, IMPORT_CAP)
+    data = datasets.import_csv_bytes(size, clock, rows)
+    with datasets.fresh_database(db, pg_url, f"{size.name}_import") as url:
+        store = Store(url)
+        try:
+            datasets.build_reference(store, size, clock)
+            t = time.perf_counter()
+            count = import_csv(store, SYSTEM, data, now=clock.now + timedelta(minutes=1))
+            seconds = time.perf_counter() - t
+            stored = _count(store)
+        finally:
+            store.dispose()
+    return {
+        "rows": count,
+        "stored": stored,
+        "seconds": round(seconds, 3),
+        "rows_per_s": round(count / seconds, 1),
+        "csv_bytes": len(data),
+        "sample": rows < size.events,
+        "how": "restore.transfer.import_csv in-process, fresh database with the same sites",
+    }
