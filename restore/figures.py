@@ -115,7 +115,7 @@ def headline(
 ) -> Headline:
     """The overview's first line of figures, for the board as of `as_of`."""
     in_service = int((board["band"] == IN).sum())
-    per_branch = board.groupby("branch")["band"].apply(lambda b: bool((b == IN).all()))
+    per_branch = (board["band"] == IN).groupby(board["branch"]).all()
     recent = board[board["at"] >= pd.Timestamp(as_of) - pd.Timedelta(hours=24)]
     started = incidents[incidents["started_at"] <= pd.Timestamp(as_of)]
     days_since = {

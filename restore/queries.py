@@ -318,8 +318,8 @@ def stale(board_df: pd.DataFrame, now: datetime, after: timedelta = STALE_AFTER)
             "slug": g["slug"].first(),
             "region": g["region"].first(),
             "last_update": reported.groupby("branch")["at"].max(),
-            "not_in_service": g["band"].apply(lambda b: int((b != Band.IN.value).sum())),
-            "never_reported": g["state"].apply(lambda s: int(s.isna().sum())),
+            "not_in_service": (board_df["band"] != Band.IN.value).groupby(board_df["branch"]).sum(),
+            "never_reported": board_df["state"].isna().groupby(board_df["branch"]).sum(),
             "last_by": newest["updated_by"],
         }
     )
@@ -336,7 +336,7 @@ def stale(board_df: pd.DataFrame, now: datetime, after: timedelta = STALE_AFTER)
 
 def never_reported(board_df: pd.DataFrame) -> tuple[list[str], int]:
     """Branches with no report on any system, and the number of systems never reported."""
-    silent = board_df.groupby("branch", sort=False)["state"].apply(lambda s: bool(s.isna().all()))
+    silent = board_df["state"].isna().groupby(board_df["branch"], sort=False).all()
     return sorted(silent[silent].index), int(board_df["state"].isna().sum())
 
 

@@ -81,11 +81,18 @@ def guard(actor: Actor, name: str) -> None:
         st.stop()
 
 
-def show_alt(chart: str, *args) -> None:
-    """A chart's text alternative beside it: one line, and the figures as a readable table."""
+@st.cache_data(show_spinner=False, max_entries=64)
+def _alt(chart: str, *args):
+    """chart_text's description of a chart, made once per distinct data (some walk every
+    branch system, which at national scale costs more than hashing the frames)."""
     from restore import chart_text
 
-    alt = getattr(chart_text, chart)(*args)
+    return getattr(chart_text, chart)(*args)
+
+
+def show_alt(chart: str, *args) -> None:
+    """A chart's text alternative beside it: one line, and the figures as a readable table."""
+    alt = _alt(chart, *args)
     st.caption(plain(alt.summary))
     with st.expander("The chart as a table"):
         st.dataframe(alt.table, hide_index=True, width="stretch")
