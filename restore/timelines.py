@@ -13,8 +13,8 @@ from datetime import datetime
 import pandas as pd
 
 from restore.bounds import backdate_floor
-from restore.domain import band_of
 from restore.filters import NO_FILTER, Filters
+from restore.queries import BAND_VALUES
 from restore.readmodels.reads import eta_rows, outage_rows, span_rows
 from restore.store import Store, now_utc
 
@@ -52,7 +52,7 @@ def segments(
     df["end"] = df.groupby("bs")["start"].shift(-1)
     if until is not None:
         df["end"] = df["end"].fillna(pd.Timestamp(until))
-    df["band"] = df["state"].map(lambda s: band_of(s).value)
+    df["band"] = df["state"].map(BAND_VALUES)
     return df.drop(columns="bs")
 
 
