@@ -110,9 +110,14 @@ def merge_board(parts: list[pd.DataFrame]) -> pd.DataFrame:
     give it, as one read of the whole board would."""
     df = pd.concat(parts, ignore_index=True)
     for col in df.columns:
-        typed = [p[col].dtype for p in parts if p[col].notna().any() and p[col].dtype != object]
-        if typed and df[col].dtype != typed[0]:
-            df[col] = df[col].astype(typed[0])
+        typed = [p[col] for p in parts if p[col].notna().any() and p[col].dtype != object]
+        if not typed:
+            continue
+        dtype = pd.concat(typed).dtype  # the parts' common type (int and float: float)
+        if pd.api.types.is_integer_dtype(dtype) and df[col].isna().any():
+            dtype = "float64"  # as one read of the whole board gives when a system has no event
+        if df[col].dtype != dtype:
+            df[col] = df[col].astype(dtype)
     return df.sort_values(
         ["is_hq", "branch"], ascending=[False, True], kind="stable", ignore_index=True
     )

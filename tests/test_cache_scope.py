@@ -81,3 +81,16 @@ def test_a_new_user_leaves_every_chart_cached(cached):
     add_user(cached, SYSTEM, username="newchair", role="chair", branch="kent")
     assert computed_by(live()) == {}
     assert "newchair" in set(data.read("users")["username"])
+
+
+def test_a_board_whose_regions_differ_in_what_they_hold_merges_like_one_read(cached, people):
+    """A region with every system reported (whole-number ids) beside regions with systems
+    never reported: the merged board has the types one read of it has."""
+    from restore.directory import SYSTEM, add_branch
+
+    add_branch(cached, SYSTEM, name="Isles of Scilly", slug="scilly", region="Atlantic")
+    for system in ("website", "hub", "email"):
+        record_status(cached, people["it"], branch="scilly", system=system, state="outage",
+                      at=NOW - timedelta(hours=3), now=NOW)  # fmt: skip
+    board = data.load(live())["board"]
+    pd.testing.assert_frame_equal(board, queries.board(cached))
