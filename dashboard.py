@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from restore.access import PAGES, may_see
 from restore.ui import data, session
-from restore.ui.views import VIEWS, refusal_page, style
+from restore.ui.views import HERE, VIEWS, refusal_page, style
 
 st.set_page_config(page_title="Restore", page_icon=":material/healing:", layout="wide")
 style()
@@ -23,6 +23,11 @@ DATABASE_DOWN = (
 FAILED = (
     "Something went wrong on our side. Nothing you entered was lost; HQ IT can find the "
     "details in the server log."
+)
+
+LINK_PAGES = (
+    ("invite", "invite.py", "Choose your password"),
+    ("checkin", "checkin_link.py", "Check in"),
 )
 
 
@@ -39,12 +44,32 @@ def navigation(actor) -> list[st.Page]:
     landing = pages[
         "public" if actor.is_anonymous else "my_branch" if actor.role == "chair" else "overview"
     ]
+    # Pages a link opens for anyone, signed in or not: /?invite=TOKEN, /?checkin=TOKEN.
+    by_link = {
+        param: st.Page(str(HERE / file), title=title, url_path=param, visibility="hidden")
+        for param, file, title in LINK_PAGES
+    }
 
     def home() -> None:
-        """The root URL: go to this role's first page (every real page keeps its own URL)."""
-        st.switch_page(landing, query_params=st.query_params.to_dict())
+        """The root URL: a link's page, else this role's first page (every real page keeps
+        its own URL)."""
+        params = st.query_params.to_dict()
+        target = next((by_link[p] for p in by_link if params.get(p)), landing)
+        st.switch_page(target, query_params=params)
 
-    out = [st.Page(home, title="Home", default=True, visibility="hidden"), *pages.values()]
+    out = [
+        st.Page(home, title="Home", default=True, visibility="hidden"),
+        *pages.values(),
+        # Issue 11's Recovery page: hidden (and refusing, by itself) for roles without it.
+        st.Page(
+            str(HERE / "recovery.py"),
+            title="Recovery",
+            icon=":material/fact_check:",
+            url_path="recovery",
+            visibility="visible" if actor.role in ("hq-it", "leadership") else "hidden",
+        ),
+        *by_link.values(),
+    ]
     if actor.is_anonymous:
         view = VIEWS["sign_in"]
         out.append(st.Page(str(view.path), title=view.title, icon=view.icon, url_path="sign_in"))

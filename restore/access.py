@@ -28,6 +28,13 @@ class Action(StrEnum):
     EXPORT = "export the event log"
     MANAGE = "manage branches, systems, users and incidents"
     PUBLISH_BRIEFING = "publish a briefing"
+    TICK_CHECKLIST = "tick a recovery checklist item"
+    EDIT_CHECKLIST = "edit the recovery checklists"
+    READ_EVIDENCE = "download checklist evidence files"
+    MANAGE_DEPENDENCIES = "declare dependencies between systems"
+    RECORD_CLOCK = "record regulatory and contractual clocks"
+    PROPOSE_CLOSE = "propose closing an incident"
+    CONFIRM_CLOSE = "confirm closing an incident"
 
 
 @dataclass(frozen=True)
@@ -45,14 +52,25 @@ class Actor:
 
 
 ANONYMOUS = Actor(None, None)
+BRANCH_SCOPED = frozenset({Action.RECORD_STATUS, Action.TICK_CHECKLIST})
 
-# Role x action. A chair's RECORD_STATUS is further limited to their own branch
-# (see can()); everything not listed is refused.
+# Role x action. A chair's branch-scoped actions (BRANCH_SCOPED) are further limited to their
+# own branch (see can()); everything not listed is refused. Closing an incident takes two
+# keys held by different roles: HQ IT proposes, leadership confirms.
 _GRANTS: dict[str | None, frozenset[Action]] = {
-    "hq-it": frozenset(Action),
-    "chair": frozenset({Action.READ_BOARD, Action.READ_NOTES, Action.RECORD_STATUS}),
+    "hq-it": frozenset(Action) - {Action.CONFIRM_CLOSE},
+    "chair": frozenset(
+        {Action.READ_BOARD, Action.READ_NOTES, Action.RECORD_STATUS, Action.TICK_CHECKLIST}
+    ),
     "leadership": frozenset(
-        {Action.READ_BOARD, Action.READ_NOTES, Action.EXPORT, Action.PUBLISH_BRIEFING}
+        {
+            Action.READ_BOARD,
+            Action.READ_NOTES,
+            Action.EXPORT,
+            Action.PUBLISH_BRIEFING,
+            Action.RECORD_CLOCK,
+            Action.CONFIRM_CLOSE,
+        }
     ),
     None: frozenset({Action.READ_BOARD}),
 }
@@ -81,7 +99,7 @@ def can(actor: Actor, action: Action, *, branch_id: int | None = None) -> bool:
     """May `actor` do `action` (on `branch_id`, for branch-scoped actions)?"""
     if action not in _GRANTS.get(actor.role, frozenset()):
         return False
-    if actor.role == "chair" and action is Action.RECORD_STATUS:
+    if actor.role == "chair" and action in BRANCH_SCOPED:
         return branch_id is not None and branch_id == actor.branch_id
     return True
 
@@ -92,6 +110,6 @@ def require(actor: Actor, action: Action, *, branch_id: int | None = None) -> No
         return
     who = actor.username or "anonymous"
     role = ROLES.get(actor.role or "", "no role")
-    if actor.role == "chair" and action is Action.RECORD_STATUS:
-        raise PermissionDenied(f"{who} ({role}) may record status only for their own branch")
+    if actor.role == "chair" and action in BRANCH_SCOPED:
+        raise PermissionDenied(f"{who} ({role}) may {action.value} only for their own branch")
     raise PermissionDenied(f"{who} ({role}) may not {action.value}")

@@ -68,8 +68,9 @@ def may_start_episode(current: str | None) -> bool:
 
 
 def open_incident_names(incidents: pd.DataFrame, now: datetime) -> list[str]:
-    started = incidents[incidents["started_at"] <= pd.Timestamp(now)]
-    return list(started["name"])
+    moment = pd.Timestamp(now)
+    closed = incidents["closed_at"].notna() & (incidents["closed_at"] <= moment)
+    return list(incidents[(incidents["started_at"] <= moment) & ~closed]["name"])
 
 
 def history_rows(history: pd.DataFrame) -> pd.DataFrame:

@@ -31,6 +31,7 @@ RISK_SECTIONS = (
     ("long_verification", "Waiting long for HQ verification"),
     ("stale", "Branches gone quiet (48 hours) or never reported"),
     ("reinfections", "Re-infections"),
+    ("clocks", "Clocks due within 12 hours"),
 )
 IN = Band.IN.value
 MAX_BULLETS = 50  # a change or risk list names at most this many in Markdown and PDF
@@ -61,6 +62,9 @@ class Briefing:
     # most scale.NAMED_PER_REGION per region. Briefings published before this was kept have
     # it empty and still_out whole.
     still_out_regions: list[dict] = field(default_factory=list)
+    # A countdown line per regulatory or contractual clock (running, met or missed), soonest
+    # due first; empty in briefings published before clocks were kept.
+    clocks: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -218,6 +222,9 @@ class Inputs:
     daily: pd.DataFrame
     incidents: pd.DataFrame
     episodes: pd.DataFrame
+    # The clocks as of the moment (restore.recovery_views.briefing_clocks): {"line", "state",
+    # "risk"} each, "risk" set for a running clock due within 12 hours.
+    clocks: tuple[dict, ...] = ()
 
 
 def compose(inputs: Inputs, as_of: datetime, previous: dict | None = None) -> Briefing:
@@ -260,9 +267,11 @@ def compose(inputs: Inputs, as_of: datetime, previous: dict | None = None) -> Br
         else None,
         changes=_changes(snap, previous["snapshot"] if previous else None),
         still_out=still_out,
-        risks=_risks(board, overdue, stale, inputs.episodes, as_of),
+        risks=_risks(board, overdue, stale, inputs.episodes, as_of)
+        | {"clocks": [c["risk"] for c in inputs.clocks if c["risk"]]},
         snapshot=snap,
         still_out_regions=still_out_regions,
+        clocks=[c["line"] for c in inputs.clocks],
     )
 
 
@@ -354,11 +363,21 @@ def to_markdown(
     lines += ["", f"**{md(b.headline)}**", ""]
     if note:
         lines += [*[f"> {md(line)}" for line in note.splitlines()], ""]
-    lines += _figures_md(b) + _changes_md(b) + ["## Still out", ""] + _still_out_md(b)
-    lines += ["## Risks that need a decision", ""]
+    lines += _figures_md(b) + _clocks_md(b) + _changes_md(b)
+    lines += ["## Still out", "", *_still_out_md(b), "## Risks that need a decision", ""]
     for name, label in RISK_SECTIONS:
-        lines += [f"### {label}", "", *_bullets(b.risks[name], "None.")]
+        lines += [f"### {label}", "", *_bullets(b.risks.get(name, []), "None.")]
     return "\n".join(lines)
+
+
+CLOCKS_HEADING = "Regulatory and contractual clocks"
+
+
+def _clocks_md(b: Briefing) -> list[str]:
+    """A countdown line per clock; nothing for a briefing published before clocks."""
+    if not b.clocks:
+        return []
+    return [f"## {CLOCKS_HEADING}", "", *_bullets(b.clocks, "None.")]
 
 
 def _figures_md(b: Briefing) -> list[str]:

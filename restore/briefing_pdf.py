@@ -18,6 +18,7 @@ from PIL import Image
 from restore import charts, figures, scale
 from restore.briefing import (
     CHANGE_SECTIONS,
+    CLOCKS_HEADING,
     RISK_SECTIONS,
     Briefing,
     Inputs,
@@ -193,13 +194,16 @@ def to_pdf(
     wide = b.totals.get("branches", 0) > scale.GRID_MAX_SITES
     w.figure("Share in service, by region and system" if wide else "Status of every branch system",
              images[1])  # fmt: skip
+    if b.clocks:  # briefings published before clocks were kept have none
+        w.heading(CLOCKS_HEADING)
+        w.bullets(b.clocks)
     _changes(w, b)
     w.heading("Still out")
     _still_out(w, b)
     w.heading("Risks that need a decision")
     for key, label in RISK_SECTIONS:
         w.heading(label, size=11)
-        w.bullets(b.risks[key])
+        w.bullets(b.risks.get(key, []))
     return bytes(pdf.output())
 
 

@@ -20,8 +20,11 @@ from restore.audit import cli as audit_cli
 from restore.demo import default_start, seed_demo
 from restore.directory import SYSTEM, actor_for, add_user, seed_reference
 from restore.domain import STATE_IDS, RestoreError
+from restore.notify import cli as notify_cli
 from restore.readmodels import cli as readmodels_cli
 from restore.records import record_status
+from restore.recovery import blocked_by
+from restore.recovery import cli as recovery_cli
 from restore.store import Store, database_url, now_utc
 from restore.timefmt import TimeFormatError, iso, parse_date, parse_time, show
 from restore.transfer import export_rows, import_csv, to_csv, to_json
@@ -98,6 +101,7 @@ def _password(args) -> str | None:
 
 def cmd_user_add(args) -> str:
     store = _store()
+    urls = notify_cli.check_urls(args.notify)  # checked first: a bad URL writes nothing
     password = _password(args)
     add_user(
         store,
@@ -108,7 +112,12 @@ def cmd_user_add(args) -> str:
         display_name=args.display_name,
         password=password,
     )
-    return f"user {args.name} added ({args.role})" + ("" if password else "; no password set")
+    channels = notify_cli.add_user_channels(store, args.name, urls)
+    return (
+        f"user {args.name} added ({args.role})"
+        + ("" if password else "; no password set")
+        + channels
+    )
 
 
 def cmd_status_set(args) -> str:
@@ -167,6 +176,9 @@ def cmd_board(args) -> str | None:
     df = queries.board_as_of(store, parse_time(args.as_of)) if args.as_of else queries.board(store)
     rows = board_records(df)
     if args.format == "json":
+        blocked = blocked_by(store, df)  # "branch:system" keys it waits on, out of service
+        for row, slug, system in zip(rows, df["slug"], df["system"], strict=True):
+            row["blocked_by"] = blocked.get(f"{slug}:{system}", [])
         return _emit(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", args.output)
     frame = pd.DataFrame(rows, columns=BOARD_FIELDS)
     if args.format == "csv":
@@ -239,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     ua.add_argument("--branch", help="the chair's branch (name or slug)")
     ua.add_argument("--display-name", help="name shown in the log (default: the username)")
     ua.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    ua.add_argument(
+        "--notify",
+        action="append",
+        metavar="URL",
+        help="an Apprise URL to send invitations, reminders and alerts to (repeatable)",
+    )
 
     status = sub.add_parser("status", help="record status", description="record status")
     status_sub = status.add_subparsers(dest="status_command", required=True, metavar="COMMAND")
@@ -290,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     bf.add_argument("--note", help="covering note, with --publish")
     audit_cli.register(sub, add)  # audit verify/export, backup, restore
     readmodels_cli.register(sub, add)  # rebuild-read-models
+    recovery_cli.register(sub, add)  # checklist, depends, clock, incident
+    notify_cli.register(sub, add)  # user invite/reset/notify, remind, alerts, deliveries
     return p
 
 

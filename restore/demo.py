@@ -1,4 +1,6 @@
-"""The demo story: an attack on HQ, then on the branches, then ten weeks of uneven recovery.
+"""The demo story: an attack on HQ, then on the branches, then ten weeks of uneven recovery,
+with the recovery checklists ticked as systems were checked, dependencies on HQ, the
+regulator's clocks, and the HQ incident closed (restore.recovery.story).
 
 Deterministic for a given start date (day 0). The story is written as a CSV and
 loaded through the ordinary import, so it obeys every rule a real writer does.
@@ -23,6 +25,7 @@ from restore.directory import (
     set_workaround,
 )
 from restore.records import ValidationError
+from restore.recovery import story as recovery_story
 from restore.store import Store, branches, events, incidents, now_utc, systems, users
 from restore.timefmt import LONDON
 from restore.transfer import import_csv
@@ -288,6 +291,8 @@ def seed_demo(
         system="website",
         text="Call 0151 000 0000 (Mon-Fri 9-5) while the website is down.",
     )
+    # Checklists, dependencies, clocks and the HQ incident's closing, at the story's moments.
+    recovery_story.add_story(store, rows, day0, now)
     return count
 
 

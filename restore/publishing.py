@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime
 
@@ -34,7 +35,15 @@ def inputs(store: Store, as_of: datetime) -> Inputs:
     """The frames a briefing as of `as_of` is composed from, read straight from the log."""
     plan = readplan.moment(as_of, as_of)
     keep = ("board", "board_day_before", "daily", "incidents", "episodes")
-    return inputs_from(readplan.load({k: plan[k] for k in keep}, readplan.direct(store)))
+    frames = readplan.load({k: plan[k] for k in keep}, readplan.direct(store))
+    return with_clocks(inputs_from(frames), store, as_of)
+
+
+def with_clocks(inputs: Inputs, store: Store, as_of: datetime) -> Inputs:
+    """The inputs with the regulatory and contractual clocks as they stood at `as_of`."""
+    from restore.recovery_views import briefing_clocks  # recovery imports this module
+
+    return dataclasses.replace(inputs, clocks=briefing_clocks(store, as_of))
 
 
 def previous(store: Store, as_of: datetime) -> dict | None:

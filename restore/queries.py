@@ -21,6 +21,7 @@ from restore.filters import NO_FILTER, Filters, scope
 from restore.readmodels.reads import day_deltas, day_start
 from restore.readmodels.tables import board_days
 from restore.store import (
+    CLOSINGS,
     Store,
     branch_systems,
     branches,
@@ -353,10 +354,17 @@ def overdue(board_df: pd.DataFrame, now: datetime) -> pd.DataFrame:
 
 
 def incidents_frame(store: Store) -> pd.DataFrame:
+    """Every incident, oldest first, with `closed_at` (NaT while its recovery is open)."""
+    q = (
+        select(incidents, CLOSINGS.c.confirmed_at.label("closed_at"))
+        .outerjoin(CLOSINGS, CLOSINGS.c.incident_id == incidents.c.id)
+        .order_by(incidents.c.started_at)
+    )
     with store.read() as conn:
-        rows = conn.execute(select(incidents).order_by(incidents.c.started_at)).mappings().all()
-    df = pd.DataFrame([dict(r) for r in rows], columns=list(incidents.c.keys()))
+        rows = conn.execute(q).mappings().all()
+    df = pd.DataFrame([dict(r) for r in rows], columns=[*incidents.c.keys(), "closed_at"])
     df["started_at"] = pd.to_datetime(df["started_at"], utc=True)
+    df["closed_at"] = pd.to_datetime(df["closed_at"], utc=True)
     return df
 
 

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from restore import readmodels
+from restore import notify, readmodels
 from restore.access import Action, Actor, PermissionDenied, can, require
 from restore.bounds import backdate_floor, backdate_margin
 from restore.domain import (
@@ -26,6 +26,7 @@ from restore.domain import (
     text_problem,
 )
 from restore.store import (
+    CLOSINGS,
     SOURCES,
     Store,
     branch_systems,
@@ -168,8 +169,13 @@ def load_last(conn: Connection, target: Target) -> Target:
 
 
 def open_incidents(conn: Connection, at: datetime) -> list[tuple[int, str]]:
-    """Incidents started by `at`, oldest first, as (id, name)."""
-    q = select(incidents.c.id, incidents.c.name).where(incidents.c.started_at <= at)
+    """Incidents started by `at` and not closed by then, oldest first, as (id, name)."""
+    closed = select(CLOSINGS.c.incident_id).where(
+        CLOSINGS.c.confirmed_at.is_not(None), CLOSINGS.c.confirmed_at <= at
+    )
+    q = select(incidents.c.id, incidents.c.name).where(
+        incidents.c.started_at <= at, incidents.c.id.not_in(closed)
+    )
     return [tuple(r) for r in conn.execute(q.order_by(incidents.c.started_at, incidents.c.id))]
 
 
@@ -217,13 +223,20 @@ def check_conflict(target: Target, seen_event_id: int | None) -> None:
 
 
 def validate(
-    actor: Actor, target: Target, change: Change, now: datetime, *, floor: datetime | None = None
+    actor: Actor,
+    target: Target,
+    change: Change,
+    now: datetime,
+    *,
+    floor: datetime | None = None,
+    conn: Connection | None = None,
 ) -> dict:
     """Check one change against the rules; return the event row to append, or raise.
 
-    `floor` is the earliest effective time accepted (see backdate_floor). Raises
-    PermissionDenied, RuleError (illegal move, naming the legal ones) or
-    ValidationError (listing every field problem at once).
+    `floor` is the earliest effective time accepted (see backdate_floor). With `conn` (the
+    writer's transaction) the recovery gates apply too (restore.recovery.gates). Raises
+    PermissionDenied, RuleError (illegal move, naming the legal ones; GateError for a
+    missing checklist item or dependency) or ValidationError (every field problem at once).
     """
     require(actor, Action.RECORD_STATUS, branch_id=target.branch_id)
     if change.source not in SOURCES:
@@ -233,7 +246,7 @@ def validate(
     if change.source == "phone":
         require(actor, Action.RECORD_ON_BEHALF)
     _check_fields(target, change, now, floor)
-    _check_move(actor, target, change)
+    _check_move(actor, target, change, conn)
     row = _event_row(actor, target, change, now)
     if not change.imported:
         _check_repeat(target, row, now)
@@ -287,7 +300,9 @@ def _check_fields(target: Target, change: Change, now: datetime, floor: datetime
         raise ValidationError("; ".join(problems))
 
 
-def _check_move(actor: Actor, target: Target, change: Change) -> None:
+def _check_move(
+    actor: Actor, target: Target, change: Change, conn: Connection | None = None
+) -> None:
     current = target.last.state
     reason = (change.reason or "").strip()
     try:
@@ -301,6 +316,10 @@ def _check_move(actor: Actor, target: Target, change: Change) -> None:
             f"only HQ IT may move {target.branch} {target.system} from {current!r} to "
             f"{change.state!r}: every restored system is verified by HQ"
         )
+    if conn is not None:
+        from restore.recovery import gates  # restore.recovery imports this module
+
+        gates.check(conn, actor, target, change)
 
 
 def _event_row(actor: Actor, target: Target, change: Change, now: datetime) -> dict:
@@ -403,7 +422,9 @@ def write(
             batch.append((target, row))
         if submission:
             batch[0][1]["submission"] = submission[:64]
-        return append(conn, batch)
+        ids = append(conn, batch)
+    notify.after_commit(store, ids)  # alerts go out after the commit; never raises
+    return ids
 
 
 def _prepare(conn: Connection, actor: Actor, request: Request, target: Target, now, floor) -> dict:
@@ -419,7 +440,7 @@ def _prepare(conn: Connection, actor: Actor, request: Request, target: Target, n
             f"{target.branch} {target.system} is {target.last.state or 'not reported'}, "
             f"not {request.expect}: nothing was recorded"
         )
-    row = validate(actor, target, change, now, floor=floor)
+    row = validate(actor, target, change, now, floor=floor, conn=conn)
     row["incident_id"] = incident_id(conn, target, change)
     return row
 

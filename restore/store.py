@@ -193,7 +193,13 @@ briefings = Table(
     Column("grid_png", LargeBinary),
 )
 
-SOURCES = ("web", "cli", "import", "phone")
+# restore.recovery.tables.closings, named lightly here: that package imports the modules
+# (records, queries) that ask which incidents are closed.
+CLOSINGS = table(
+    "recovery_closings", column("incident_id"), column("confirmed_at", UTCDateTime)
+)
+
+SOURCES = ("web", "cli", "import", "phone", "link")
 
 
 def database_url() -> str:

@@ -506,7 +506,7 @@ def _check_chunk(conn, actor, rows, targets, users, problems, now, floor, keep_s
             source=row.change.source if keep_source else "import",
         )
         try:
-            event = validate(actor, target, change, now, floor=floor)
+            event = validate(actor, target, change, now, floor=floor, conn=conn)
             event["incident_id"] = incident_id(conn, target, change)
         except RestoreError as e:
             problems.append(f"line {row.line}: {e}")

@@ -10,8 +10,8 @@ LEAD = Actor("boss", "leadership")
 A = Action
 
 MATRIX = [
-    # HQ IT may do everything
-    *[(IT, action, None, True) for action in Action],
+    # HQ IT may do everything but hold the second key of a closing, which is leadership's
+    *[(IT, action, None, action is not A.CONFIRM_CLOSE) for action in Action],
     (IT, A.RECORD_STATUS, 3, True),
     # a chair records for their own branch only, and nothing else
     (CHAIR, A.RECORD_STATUS, 7, True),
@@ -25,6 +25,14 @@ MATRIX = [
     (CHAIR, A.EXPORT, None, False),
     (CHAIR, A.MANAGE, None, False),
     (CHAIR, A.PUBLISH_BRIEFING, None, False),
+    (CHAIR, A.TICK_CHECKLIST, 7, True),
+    (CHAIR, A.TICK_CHECKLIST, 8, False),
+    (CHAIR, A.READ_EVIDENCE, 7, False),
+    (CHAIR, A.EDIT_CHECKLIST, None, False),
+    (CHAIR, A.MANAGE_DEPENDENCIES, None, False),
+    (CHAIR, A.RECORD_CLOCK, None, False),
+    (CHAIR, A.PROPOSE_CLOSE, None, False),
+    (CHAIR, A.CONFIRM_CLOSE, None, False),
     # leadership reads (and publishes briefings) but never records
     (LEAD, A.READ_BOARD, None, True),
     (LEAD, A.READ_NOTES, None, True),
@@ -35,6 +43,12 @@ MATRIX = [
     (LEAD, A.OVERRIDE, None, False),
     (LEAD, A.IMPORT, None, False),
     (LEAD, A.MANAGE, None, False),
+    # leadership records the clocks it owns and holds the closing's second key
+    (LEAD, A.RECORD_CLOCK, None, True),
+    (LEAD, A.CONFIRM_CLOSE, None, True),
+    (LEAD, A.PROPOSE_CLOSE, None, False),
+    (LEAD, A.TICK_CHECKLIST, 7, False),
+    (LEAD, A.READ_EVIDENCE, None, False),
     # anonymous members see the public board only
     (ANONYMOUS, A.READ_BOARD, None, True),
     *[(ANONYMOUS, action, 7, False) for action in Action if action is not A.READ_BOARD],

@@ -17,8 +17,9 @@ from browser_kit import (
 from pypdf import PdfReader
 
 from restore.demo import DEMO_PASSWORDS
-from restore.directory import SYSTEM, actor_for, add_branch
+from restore.directory import SYSTEM, actor_for, add_branch, add_incident
 from restore.records import record_status
+from restore.store import now_utc
 from restore.transfer import export_rows
 
 pytestmark = BROWSER_TEST
@@ -172,15 +173,17 @@ def test_a_new_branch_is_chased_as_never_reported_on_follow_up(site, chromium):
 def test_an_outage_asks_which_attack_and_the_history_names_it(site, chromium):
     """Trap 5."""
     base, store = site
+    # The demo's HQ incident is closed, so a second open one makes the question necessary.
+    add_incident(store, SYSTEM, name="Second wave", started_at=now_utc() - timedelta(hours=2))
     hq_sets(store, "email", "restored", incident="Branch network attack")
     page = signed_in(chromium, base, CHAIR, PHONE)
     pick_system(page, "Email")
     choose(page, "New state", "Outage")
-    choose(page, "If it has gone down: which attack is it part of?", "HQ malware attack")
+    choose(page, "If it has gone down: which attack is it part of?", "Second wave")
     page.get_by_role("button", name="Record").click()
     page.get_by_text("Recorded: Email is now Outage").wait_for()
-    assert events(store)[-1]["incident"] == "HQ malware attack"
-    page.get_by_text("Incident: HQ malware attack").first.wait_for()
+    assert events(store)[-1]["incident"] == "Second wave"
+    page.get_by_text("Incident: Second wave").first.wait_for()
 
 
 def test_a_pdf_made_on_the_briefings_page_has_both_pictures(site, chromium):

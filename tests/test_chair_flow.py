@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 from test_app import ROOT, VIEWS, _submit, app, demo, demo_template, frames, labelled, texts
 
 from restore import queries
-from restore.directory import actor_for
+from restore.directory import SYSTEM, actor_for, add_incident
 from restore.records import record_status
 from restore.transfer import export_rows
 
@@ -26,6 +26,15 @@ def count(store) -> int:
 def set_state(store, system: str, state: str, **kw) -> None:
     record_status(store, actor_for(store, "hq.it"), branch=WM, system=system, state=state,
                   reason="test setup", **kw)  # fmt: skip
+
+
+def tick_all(store, system: str) -> None:
+    """HQ IT ticks the system's whole recovery checklist (the demo's gates need it)."""
+    from restore import recovery
+
+    it = actor_for(store, "hq.it")
+    for item in recovery.checklist(store, branch=WM, system=system):
+        recovery.tick(store, it, branch=WM, system=system, item=item["key"])
 
 
 def chair_on(store, system: str) -> AppTest:
@@ -146,6 +155,10 @@ def test_a_system_added_later_is_chased_as_never_reported(demo):
 
 def test_an_outage_asks_which_incident_and_the_history_shows_it(demo):
     """Trap 5: a status was tagged with the latest incident, whatever the system's episode."""
+    # The demo's HQ incident is closed; a second open one makes the question necessary.
+    add_incident(
+        demo, SYSTEM, name="Second wave", started_at=datetime.now(UTC) - timedelta(hours=2)
+    )
     set_state(demo, "email", "restored", incident="Branch network attack")
     at = chair_on(demo, "email")
     labelled(at.selectbox, "New state").set_value("outage")
@@ -178,6 +191,7 @@ def test_the_overview_is_not_recomputed_when_nothing_changed(demo):
 
 def test_follow_up_opens_a_waiting_system_ready_to_verify(demo):
     set_state(demo, "hub", "verifying")
+    tick_all(demo, "hub")
     at = app(demo, "hq.it").switch_page(str(VIEWS / "follow_up.py")).run()
     waiting = frames(at)[2]
     row = list(waiting["Branch"]).index("West Midlands")
@@ -200,6 +214,8 @@ def test_follow_up_opens_a_waiting_system_ready_to_verify(demo):
 def test_hq_it_verifies_several_waiting_systems_at_once(demo):
     set_state(demo, "hub", "verifying")
     set_state(demo, "email", "verifying")
+    tick_all(demo, "hub")
+    tick_all(demo, "email")
     at = app(demo, "hq.it").switch_page(str(VIEWS / "follow_up.py")).run()
     picker = labelled(at.multiselect, "Systems whose security checks passed")
     wanted = [f"{WM}:hub", f"{WM}:email"]
@@ -245,8 +261,10 @@ def test_add_user_defaults_to_branch_chair_and_keeps_a_phone_number(demo):
 
 def test_a_refused_page_offers_the_sign_in_link(demo):
     at = AppTest.from_file(str(VIEWS / "admin.py"), default_timeout=60).run()
-    assert "Sign in" in str(at.get("page_link")[0].proto) if at.get("page_link") else (
-        "[Sign in](/sign_in)" in texts(at, raw=True)
+    assert (
+        "Sign in" in str(at.get("page_link")[0].proto)
+        if at.get("page_link")
+        else ("[Sign in](/sign_in)" in texts(at, raw=True))
     )
     signin = app().switch_page(str(VIEWS / "sign_in.py")).run()
     assert "HQ IT sets up accounts and passwords" in texts(signin)

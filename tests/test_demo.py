@@ -8,7 +8,14 @@ from conftest import NOW, snapshot
 from sqlalchemy import select
 
 from restore import queries, schema, timelines
-from restore.demo import DEMO_PASSWORDS, build_story, default_start, seed_demo
+from restore.demo import (
+    BRANCH_INCIDENT,
+    DEMO_PASSWORDS,
+    HQ_INCIDENT,
+    build_story,
+    default_start,
+    seed_demo,
+)
 from restore.directory import actor_for, password_matches, seed_reference
 from restore.domain import replay
 from restore.records import ValidationError
@@ -111,3 +118,24 @@ def test_real_dates_replay_in_full(tmp_path):
     assert p.loc[date(2019, 3, 22), "out of service"] > 60  # the day after the branch attack
     assert p.iloc[-1]["in service"] == len(queries.board(store))  # all back by July 2019
     store.dispose()
+
+
+def test_demo_story_uses_checklists_dependencies_clocks_and_a_closed_incident(demo_store):
+    from restore import recovery
+
+    on = {(d["system"], d["on"]) for d in recovery.dependencies(demo_store)}
+    assert ("kent:email", "hq:email") in on and ("kent:website", "kent:hub") in on
+    clocks = {(c.incident, c.title): c for c in recovery.list_clocks(demo_store, now=NOW)}
+    ico = clocks[(HQ_INCIDENT, "ICO: personal-data breach report (72 hours)")]
+    assert (ico.state, ico.met_by, ico.reference) == ("met", "leader", "IC-204871-K3P9")
+    kent_hub = recovery.checklist(demo_store, branch="kent", system="hub")
+    assert [i["done"] for i in kent_hub] == [True, True, False, False, False, False]
+    assert recovery.blocked_by(demo_store)["kent:website"] == ["kent:hub"]
+    hq_email = recovery.checklist(demo_store, branch="hq", system="email")
+    assert all(i["done"] for i in hq_email)
+    assert hq_email[-1]["ticks"][-1]["files"][0]["name"] == "forensic-clearance-hq-email.txt"
+    closed = {s.name: s for s in recovery.incident_statuses(demo_store)}[HQ_INCIDENT]
+    assert (closed.state, closed.proposed_by, closed.confirmed_by) == ("closed", "hq.it", "leader")
+    assert recovery.open_incidents(demo_store) == [BRANCH_INCIDENT]
+    report = recovery.final_report(demo_store, incident=HQ_INCIDENT).decode()
+    assert "## Lessons learned" in report and "Quarterly restore drill" in report

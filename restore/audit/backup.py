@@ -41,9 +41,25 @@ from restore.store import (
 
 FORMAT, VERSION = "restore-backup", 1
 # In foreign-key order: each table only points at tables before it.
-TABLES: tuple[Table, ...] = (
+CORE_TABLES: tuple[Table, ...] = (
     branches, systems, incidents, users, branch_systems, events, briefings, audit_log,
 )  # fmt: skip
+
+
+def backed_up() -> tuple[Table, ...]:
+    """Every table a backup holds, in foreign-key order (the notify and recovery packages
+    import restore.audit, so their tables are named here at call time)."""
+    from restore.notify import tables as n
+    from restore.recovery import tables as r
+
+    return (
+        *CORE_TABLES,
+        n.user_channels, n.links, n.delivery_log, n.reminders, n.subscriptions, n.alert_queue,
+        r.checklist_items, r.ticks, r.evidence, r.dependencies, r.clocks, r.clock_events,
+        r.closings,
+    )  # fmt: skip
+
+
 SECRET_SETTINGS = {"cookie_key"}
 _LABELS = {"audit_log": "audit entries", "branch_systems": "branch systems"}
 CHUNK = 2000
@@ -98,7 +114,7 @@ def _read_all(store: Store) -> dict:
                 {c.name: _out(c, row[c.name]) for c in t.columns}
                 for row in conn.execute(select(t).order_by(*t.primary_key.columns)).mappings()
             ]
-            for t in TABLES
+            for t in backed_up()
         }
         rows = conn.execute(select(settings).order_by(settings.c.key)).all()
     tables["settings"] = [{"key": k, "value": v} for k, v in rows if k not in SECRET_SETTINGS]
@@ -162,13 +178,13 @@ def _load(blob: bytes) -> dict:
 def _rows(data: dict) -> dict[str, list[dict]]:
     """Each table's rows as database values; refuses unknown tables and columns."""
     tables = data.get("tables") or {}
-    missing = [t.name for t in TABLES if t.name not in tables] + (
+    missing = [t.name for t in backed_up() if t.name not in tables] + (
         [] if "settings" in tables else ["settings"]
     )
     if missing:
         raise BackupError(f"the backup has no {', '.join(missing)} table")
     out = {}
-    for t in TABLES:
+    for t in backed_up():
         known = set(t.columns.keys())
         for row in tables[t.name]:
             if extra := set(row) - known:
@@ -195,7 +211,7 @@ def _ensure_schema(store: Store, wanted: str | None) -> None:
 
 def _refuse_non_empty(conn: Connection) -> None:
     counts = {
-        t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in TABLES
+        t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in backed_up()
     }
     if held := {name: n for name, n in counts.items() if n}:
         raise BackupError(
@@ -218,8 +234,8 @@ def _reset_sequences(conn: Connection) -> None:
     """PostgreSQL's id sequences go past the restored ids (SQLite needs nothing)."""
     if conn.dialect.name != "postgresql":
         return
-    for t in TABLES:
-        if t.c.id.autoincrement is False:
+    for t in backed_up():
+        if "id" not in t.c or t.c.id.autoincrement is False:
             continue
         conn.execute(
             text(
@@ -249,7 +265,7 @@ def restore(store: Store, actor: Actor, path: str | Path, *, now: datetime | Non
     _ensure_schema(store, data.get("schema_revision"))
     with store.write() as conn:
         _refuse_non_empty(conn)
-        for t in TABLES:
+        for t in backed_up():
             for i in range(0, len(rows[t.name]), CHUNK):
                 conn.execute(insert(t), rows[t.name][i : i + CHUNK])
         _put_settings(conn, rows["settings"])

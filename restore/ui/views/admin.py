@@ -1,10 +1,11 @@
-"""Admin for HQ IT: branches, systems, users, incidents, bulk import, export."""
+"""Admin for HQ IT: branches, systems, users, incidents, bulk import, export, audit, and
+notifications (each user's channels, shown masked; alerts; invitations and password resets)."""
 
 from datetime import datetime, time
 
 import streamlit as st
 
-from restore import audit
+from restore import audit, csv_safe, notify
 from restore.access import ROLES
 from restore.directory import (
     add_branch,
@@ -24,6 +25,10 @@ from restore.ui.views import guard
 actor = session.current_actor()
 guard(actor, "admin")
 st.title("Admin")
+st.caption(
+    "Recovery checklists (per system type), dependencies and regulatory clocks are edited on "
+    "the Recovery page."
+)
 
 
 def attempt(action, success: str) -> None:
@@ -36,7 +41,9 @@ def attempt(action, success: str) -> None:
         st.success(session.plain(success), icon=":material/check_circle:")
 
 
-tabs = st.tabs(["Branches", "Systems", "Users", "Incidents", "Import", "Export", "Audit"])
+tabs = st.tabs(
+    ["Branches", "Systems", "Users", "Incidents", "Import", "Export", "Audit", "Notifications"]
+)
 branches = data.read("branches")
 branch_names = dict(zip(branches["slug"], branches["name"], strict=True))
 
@@ -304,3 +311,106 @@ with tabs[6]:
             "Download the audit log", audit.to_csv(data.store()), "restore-audit.csv", "text/csv",
             on_click="ignore",
         )  # fmt: skip
+
+
+def changed(action, success: str) -> None:
+    """A write that changes what this tab lists: on success, draw the tab afresh with the
+    message on top; a refusal is shown as it is."""
+    try:
+        action()
+    except RestoreError as e:
+        st.error(session.plain(str(e)), icon=":material/error:")
+    else:
+        st.session_state["notify_flash"] = success
+        st.rerun()
+
+
+def invite_or_reset(username: str) -> None:
+    """One button: a link to choose a password, shown to read out or sent to the user."""
+    reset = notify.has_password(data.store(), username)
+    label = "Reset password" if reset else "Invite"
+    send = st.checkbox(
+        "Send it to their channels (otherwise the link is shown here to read out)",
+        key="invite_send",
+    )
+    if st.button(label, key="invite_button", type="primary"):
+        try:
+            done = notify.invite(
+                data.store(), actor, username=username,
+                purpose="reset" if reset else "invite", send=send,
+            )  # fmt: skip
+        except RestoreError as e:
+            st.error(session.plain(f"No link made: {e}"), icon=":material/error:")
+            return
+        ok = done.sent is None or done.sent.status == "delivered"
+        (st.success if ok else st.warning)(session.plain(done.message()))
+        if not ok or done.sent is None:
+            st.code(done.url, language=None, wrap_lines=True)
+            st.caption(f"Works once, until {show(done.expires_at)} (London time).")
+
+
+with tabs[7]:
+    st.write(
+        "Each user's channels are Apprise URLs (SMS gateway, Signal, Teams, e-mail, a web "
+        "hook...): see docs/notifications.md. Secrets in them are never shown again."
+    )
+    people = list(data.read("users")["username"])
+    who = st.selectbox(
+        "Notifications for", people, key="notify_user", index=None, placeholder="Choose a user"
+    )
+    if msg := st.session_state.pop("notify_flash", None):
+        st.success(session.plain(msg), icon=":material/check_circle:")
+    if who:
+        have = notify.channel_list(data.store(), who)
+        st.dataframe(
+            {"Channel": [m for _, m in have] or ["no channel yet"]},
+            hide_index=True, width="stretch", key="notify_channels",
+        )  # fmt: skip
+        with st.form("add_channel", clear_on_submit=True):
+            url = st.text_input(
+                "Add a channel (Apprise URL)", type="password",
+                placeholder="e.g. signal://signal-api.example.org/+441234567890/+447700900123",
+            )  # fmt: skip
+            if st.form_submit_button("Add channel"):
+                changed(lambda: notify.add_channel(data.store(), actor, username=who, url=url),
+                        f"Added a channel for {who}.")  # fmt: skip
+        if have:
+            labels = dict(have)
+            gone = st.selectbox(
+                "Remove a channel", list(labels), format_func=labels.get, key="remove_channel"
+            )
+            if st.button("Remove channel"):
+                changed(
+                    lambda: notify.remove_channel(data.store(), actor, username=who,
+                                                  channel_id=gone),
+                    f"Removed {labels[gone]} from {who}.",
+                )  # fmt: skip
+        subs = notify.subscription_frame(data.store())
+        mine = list(subs[(subs["username"] == who) & (subs["branch"] == "")]["kind"])
+        kinds = st.multiselect(
+            "Alerts about every branch", list(notify.KINDS), default=mine,
+            format_func=notify.KINDS.get, key=f"alerts_{who}",
+        )  # fmt: skip
+        if st.button("Save alerts"):
+            attempt(
+                lambda: notify.subscribe(data.store(), actor, username=who, kinds=kinds),
+                f"Alerts saved for {who}.",
+            )
+        st.subheader("Password link", anchor=False)
+        invite_or_reset(who)
+    st.subheader("Delivery log", anchor=False)
+    sent = notify.delivery_frame(data.store())
+    st.dataframe(
+        sent.assign(at=[show(t) for t in sent["at"]]),
+        hide_index=True,
+        width="stretch",
+        column_order=["at", "username", "channel", "purpose", "branch", "outcome", "detail"],
+        column_config={
+            "at": "When (London)", "username": "To", "channel": "Channel", "purpose": "What",
+            "branch": "Branch", "outcome": "Outcome", "detail": "Why not",
+        },
+    )  # fmt: skip
+    st.download_button(
+        "Download the delivery log (CSV)", csv_safe.frame_to_csv(sent),
+        "restore-deliveries.csv", "text/csv", on_click="ignore",
+    )  # fmt: skip

@@ -35,7 +35,9 @@ def draft_tab() -> None:
     with st.spinner("Writing the briefing..."):
         plan = readplan.moment(as_of, now)
         keep = ("board", "board_day_before", "daily", "incidents", "episodes")
-        inputs = publishing.inputs_from(data.load({k: plan[k] for k in keep}))
+        inputs = publishing.with_clocks(
+            publishing.inputs_from(data.load({k: plan[k] for k in keep})), data.store(), when
+        )
         draft = compose(inputs, when, publishing.previous(data.store(), when))
     st.markdown(f"**{session.plain(draft.headline)}**")
     c1, c2 = st.columns(2)

@@ -1,11 +1,12 @@
 """Follow-up for HQ IT: who to chase. Quiet and never-reported branches (with the chair's
-phone number), overdue dates, and systems waiting for HQ IT's checks, which can be verified
+phone number and when each was last chased), one button that sends their chairs a one-tap
+check-in link, overdue dates, and systems waiting for HQ IT's checks, which can be verified
 one at a time on the branch page or several at once here."""
 
 import pandas as pd
 import streamlit as st
 
-from restore import chasing, csv_safe
+from restore import chasing, csv_safe, notify
 from restore.domain import RestoreError
 from restore.records import verify_waiting
 from restore.store import now_utc
@@ -75,13 +76,43 @@ def section(title: str, df: pd.DataFrame, shown: list[str], key: str, empty: str
     )
 
 
+def send_reminders() -> None:
+    """One button: every quiet or never-reported branch's chair gets a one-tap link."""
+    st.caption(
+        'Each chair of a branch below gets a link that records "Nothing has changed" in one '
+        "tap (once, for 24 hours). Nobody is reminded twice within 12 hours."
+    )
+    if st.button("Send reminders", icon=":material/send:", key="send_reminders"):
+        try:
+            done = notify.remind(data.store(), actor)
+        except RestoreError as e:
+            st.error(session.plain(f"Nothing sent: {e}"), icon=":material/error:")
+            return
+        st.session_state["reminders_done"] = [
+            {"Branch": r.branch, "Chair": r.chair or "no chair on record", "Outcome": r.outcome}
+            for r in done
+        ]
+        st.rerun()
+    if done := st.session_state.pop("reminders_done", None):
+        sent = sum(r["Outcome"] == "delivered" for r in done)
+        st.success(f"Reminders delivered to {sent} chair(s).", icon=":material/check_circle:")
+        st.dataframe(done, hide_index=True, width="stretch", key="reminders_result")
+
+
+stale = chasing.stale_rows(board, data.read("contacts"), now)
+chase_log = notify.last_chased(data.store())
+chased = notify.chased_words(chase_log)
+stale["Last chased"] = [chased.get(slug, "never") for slug in stale["slug"]]
 section(
     "Quiet or never reported",
-    chasing.stale_rows(board, data.read("contacts"), now),
-    ["Branch", "Quiet for", "Chair", "Systems not in service", "Last update", "Last reported by"],
+    stale,
+    ["Branch", "Quiet for", "Last chased", "Chair", "Systems not in service", "Last update",
+     "Last reported by"],
     "stale",
     "Every branch that is not fully back has reported in the last 48 hours.",
-)
+)  # fmt: skip
+if not stale.empty:
+    send_reminders()
 section(
     "Overdue expected dates",
     chasing.overdue_rows(board, now),
@@ -125,3 +156,11 @@ if not waiting.empty:
                     f"Restored after HQ IT's checks: {len(picked)} systems."
                 )
                 st.rerun()
+
+section(
+    "Reminders sent",
+    notify.chase_rows(chase_log),
+    ["Branch", "Last chased", "Chair", "Reminder", "Checked in by link"],
+    "chased",
+    "No reminder has been sent yet.",
+)

@@ -1,5 +1,7 @@
 """A branch's page: "Nothing has changed" in one tap, each system's status, the update form,
-public workarounds, full history. Phone first: tables become cards below 640 px.
+public workarounds, each system's recovery checklist (tick an item with a note and an
+evidence file), what it is blocked by, full history. Phone first: tables become cards below
+640 px.
 
 Chairs see their own branch; HQ IT picks any branch and may record on its behalf
 after a phone call, or verify a system that waits for its checks. The core decides
@@ -12,12 +14,16 @@ from datetime import datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from restore import branch_page
+from restore import branch_page, recovery_views
 from restore.access import Action, can
 from restore.directory import set_workaround
 from restore.domain import BROKE_AGAIN, STATE_IDS, RestoreError, label_of, next_step
+from restore.readmodels import versions
 from restore.records import ConflictError, DuplicateSubmission, check_in_branch, record_status
-from restore.store import now_utc
+from restore.recovery import GateError, checklist, evidence_file, tick
+from restore.recovery.depends import blockers
+from restore.recovery.evidence import EXTENSIONS
+from restore.store import database_url, now_utc
 from restore.timefmt import LONDON, show
 from restore.ui import data, session
 from restore.ui.views import cards, guard
@@ -147,6 +153,26 @@ cards(
 )
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _blockers(url: str, key: tuple) -> dict:
+    """Who waits on what, for the whole board; read again only after a write."""
+    return blockers(data.store(), data.read("board"))
+
+
+names_of = dict(zip(mine["system"], mine["system_name"], strict=False))
+waits = recovery_views.blocked_lines(
+    _blockers(database_url(), versions.current(data.store()).key("board")),
+    branch["slug"],
+    names_of,
+)
+if waits:
+    st.warning(
+        session.plain("\n\n".join(waits))
+        + "\n\nIt cannot be verified until what it waits on is back in service.",
+        icon=":material/link:",
+    )
+
+
 def known(value):
     """A board cell's value, or None where pandas holds a gap (NaN / NaT / None)."""
     return None if value is None or pd.isna(value) else value
@@ -178,6 +204,15 @@ def submit(row, state, note, eta, at, phone, reason, incident) -> None:
         clear_form(key)
         st.session_state["flash"] = ("ok", "Already recorded; the second tap changed nothing.")
         st.rerun()
+    except GateError as e:  # the checklist or a dependency says not yet; the core names it
+        then = (
+            'HQ IT may go ahead with "Override the transition rules" and a reason.'
+            if HQ
+            else "Tick the items in the recovery checklist below as they are done; a system "
+            "that waits on another can be verified once that one is back."
+        )
+        st.error(session.plain(f"Not recorded: {e}. {then}"), icon=":material/rule:")
+        return
     except RestoreError as e:
         st.error(session.plain(f"Not recorded: {e}"), icon=":material/error:")
         return
@@ -347,6 +382,110 @@ if may_record:
                 st.success("Saved. The public status page shows it.")
             except RestoreError as e:
                 st.error(session.plain(str(e)))
+
+
+def do_tick(system: str, item: str, note: str, upload, title: str) -> None:
+    try:
+        tick(
+            data.store(),
+            actor,
+            branch=branch["slug"],
+            system=system,
+            item=item,
+            note=note,
+            file_name=upload.name if upload else None,
+            file_data=upload.getvalue() if upload else None,
+        )
+    except RestoreError as e:  # a wrong or too big file is refused whole: nothing is kept
+        st.error(session.plain(f"Not ticked: {e}"), icon=":material/error:")
+        return
+    st.session_state[f"tickgen:{system}"] = st.session_state.get(f"tickgen:{system}", 0) + 1
+    shown = f" with {upload.name}" if upload else ""
+    st.session_state["flash"] = (
+        "ok",
+        f"Ticked as done{shown}: {names_of[system]}, {recovery_views.short(title)}.",
+    )
+    st.rerun()
+
+
+def tick_form(system: str, items: list[dict]) -> None:
+    """Tick one open item, with a note and an optional evidence file."""
+    left = recovery_views.open_items(items)
+    if not left:
+        return
+    titles = {i["key"]: recovery_views.short(i["title"]) for i in left}
+    gen = st.session_state.get(f"tickgen:{system}", 0)  # new widgets after each tick
+    with st.form(f"tick:{system}:{gen}", border=False):
+        item = st.selectbox(
+            "Item done", list(titles), format_func=titles.get, key=f"item:{system}:{gen}"
+        )
+        note = st.text_input(
+            "Note (optional)", max_chars=2000, placeholder="What was done, by whom",
+            key=f"ticknote:{system}:{gen}",
+        )  # fmt: skip
+        upload = st.file_uploader(
+            "Evidence file (optional): PDF, PNG or text, up to 10 MB",
+            type=[e.lstrip(".") for e in EXTENSIONS],
+            max_upload_size=10,
+            key=f"evidence:{system}:{gen}",
+        )
+        if st.form_submit_button("Tick as done", type="primary", width="stretch"):
+            do_tick(system, item, note, upload, titles[item])
+
+
+def evidence_downloads(items: list[dict]) -> None:
+    """HQ IT downloads each evidence file (every download is audited by the core)."""
+    for n, f in enumerate(recovery_views.evidence_files(items)):
+        st.download_button(
+            f"Download {f['name']} ({f['item']}, {f['who']}, {f['when']})",
+            data=lambda file_id=f["id"]: evidence_file(data.store(), actor, file_id)[2],
+            file_name=f["name"],
+            key=f"evidence_dl:{f['id']}:{n}",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+        st.caption(f"SHA-256 {f['sha256']}")
+
+
+def checklists() -> None:
+    """Each system's recovery checklist: items, gate, done or not, who and when."""
+    may_tick = can(actor, Action.TICK_CHECKLIST, branch_id=int(branch["id"]))
+    st.subheader("Recovery checklists")
+    st.caption(
+        'Before a system is verified, the items marked "Before verification" must be '
+        "ticked; before it is back in service, all of them."
+    )
+    for system, name in names_of.items():
+        items = checklist(data.store(), branch=branch["slug"], system=system)
+        if not items:
+            continue
+        summary = recovery_views.checklist_summary(items)
+        with st.expander(f"{session.plain(name)}: {summary}", expanded=system == chosen_system()):
+            step = recovery_views.checklist_next_step(items)
+            st.info(session.plain(step), icon=":material/checklist:")
+            if may_tick:  # first: on a phone the list below is long
+                tick_form(system, items)
+            rows = pd.DataFrame(recovery_views.checklist_rows(items))
+            with st.container(key=f"wide_checklist_{system}"):
+                st.dataframe(
+                    rows, hide_index=True, width="stretch",
+                    column_order=["Item", "Needed", "Done", "By", "When", "Note", "Evidence"],
+                )  # fmt: skip
+            cards(
+                rows, "Card",
+                {"Needed": "Needed", "By": "By", "When": "When", "Note": "Note",
+                 "Evidence": "Evidence"},
+                f"checklist_{system}",
+            )  # fmt: skip
+            if can(actor, Action.READ_EVIDENCE):
+                evidence_downloads(items)
+
+
+def chosen_system() -> str | None:
+    return st.session_state.get("system_pick")
+
+
+checklists()
 
 st.subheader("History")
 history = branch_page.history_rows(data.read("history", int(branch["id"])))

@@ -4,26 +4,39 @@ The filters stay outside the live part; the figures and charts are a fragment th
 itself every REFRESH_SECONDS, so a wall screen keeps up without anyone touching it and
 without losing its filters. Reads are cached on the data version, so a rerun that finds
 nothing new reads nothing.
+
+Right under the headline, the regulatory and contractual clocks of the live incidents count
+down; below the figures, the critical path of systems waiting on others. Closed incidents
+leave the live overview: the incident filter offers them last, marked "(closed)".
 """
 
 from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
-from restore import charts, overview, publishing, readplan, scale
+from restore import charts, overview, publishing, readplan, recovery_views, scale
 from restore.queries import Filters
-from restore.store import now_utc
+from restore.readmodels import versions
+from restore.recovery import incident_statuses, list_clocks
+from restore.store import database_url, now_utc
 from restore.timefmt import LONDON, show
 from restore.ui import data, session
 from restore.ui.views import guard, show_alt
 
 REFRESH_SECONDS = 30
+CLOCK_ICONS = {
+    "missed": ":material/timer_off:",
+    "soon": ":material/alarm:",
+    "running": ":material/timer:",
+}
 
 guard(session.current_actor(), "overview")
 st.title("Where are we?")
 headline = st.empty()  # the briefing's one sentence comes first; filled once it is known
 headline.caption("Reading the record...")  # a fragment may only fill what the run wrote to
+countdown = st.empty()  # the clocks of the live incidents, filled by the fragment
 now = now_utc()
+statuses = {s.name: s for s in incident_statuses(data.store())}
 
 
 def controls() -> tuple[Filters, datetime | None]:
@@ -34,7 +47,15 @@ def controls() -> tuple[Filters, datetime | None]:
     regions = c1.multiselect("Region", sorted(everything["region"].unique()), placeholder="All")
     names = dict(zip(everything["system"], everything["system_name"], strict=False))
     keys = c2.multiselect("System", list(names), format_func=names.get, placeholder="All")
-    incident = c3.selectbox("Incident", list(incidents["name"]), index=None, placeholder="All")
+    choices = recovery_views.incident_choices(list(statuses.values()))
+    incident = c3.selectbox(
+        "Incident",
+        [n for n in choices if n in set(incidents["name"])],
+        index=None,
+        format_func=choices.get,
+        placeholder="All open",
+        help="Closed incidents are listed last, marked (closed)",
+    )
     as_of = None
     with c4:
         if not st.toggle(
@@ -59,6 +80,8 @@ def live() -> None:
     plan = readplan.moment(as_of, now, filters)
     with st.spinner("Reading the record..."):
         frames = data.load(plan)
+        live_names = [filters.incident] if filters.incident else open_names()
+        frames["incidents"] = recovery_views.only_incidents(frames["incidents"], live_names)
         previous = publishing.previous(data.store(), as_of or now)
         view = overview.compose(
             frames,
@@ -72,18 +95,76 @@ def live() -> None:
             f"Figures read from the record at {read.astimezone(LONDON):%H:%M:%S}; "
             "they are read again only when something changes."
         )
+    clocks(as_of or now, set(live_names))
     if as_of is not None:
         st.info(
             f"Replaying the record as it stood at {show(as_of)} (London).",
             icon=":material/history:",
         )
+    if filters.incident and statuses[filters.incident].state == "closed":
+        st.info(
+            session.plain(
+                f"{filters.incident} is closed. "
+                + recovery_views.status_words(statuses[filters.incident])
+                + " Its final report is on the Recovery page."
+            ),
+            icon=":material/task_alt:",
+        )
     if view.board.empty:
         st.warning("No branch systems match these filters.")
         return
     metrics(view)
+    critical_path(view, as_of)
     status(view)
     trends(view)
     timeline(view)
+
+
+def open_names() -> list[str]:
+    return recovery_views.open_names(list(statuses.values()))
+
+
+def clocks(moment, live: set[str]) -> None:
+    """The countdown at the top: every running or missed clock of the live incidents."""
+    found = recovery_views.clocks_as_of(list_clocks(data.store(), now=moment), moment)
+    lines = recovery_views.countdown_lines(found, live)
+    met = recovery_views.met_text(found, live)
+    with countdown.container():
+        if lines:
+            st.markdown("**Regulatory and contractual clocks**")
+            for kind, line in lines:
+                icon = CLOCK_ICONS[kind]
+                (st.info if kind == "running" else st.warning)(session.plain(line), icon=icon)
+        if met:
+            st.caption(met)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _paths(url: str, key: tuple, _board, forecast) -> tuple[list, list]:
+    """The critical path and the forecast's warnings for one board, read again only after
+    a write (the key holds the data version, the moment and the filters)."""
+    return recovery_views.recovery_paths(data.store(), _board, forecast)
+
+
+def critical_path(view: overview.Overview, as_of) -> None:
+    """The chain of blocked systems with the latest expected date, and the forecast's warning
+    when a blocker is expected back after it."""
+    fc = view.head.forecast
+    forecast = fc.likely if fc and not fc.done_on else None
+    key = (versions.current(data.store()).key("board"), as_of, filters)
+    path, notes = _paths(database_url(), key, view.board, forecast)
+    if not path and not notes:
+        return
+    st.subheader("Critical path")
+    text = recovery_views.critical_path_text(path)
+    if text:
+        st.write(session.plain(text))
+        st.dataframe(
+            recovery_views.critical_path_rows(path), hide_index=True, width="stretch",
+            key="critical_path",
+        )  # fmt: skip
+    for note in notes:
+        st.warning(session.plain(session.sentence(note) + "."), icon=":material/event_busy:")
 
 
 def metrics(view: overview.Overview) -> None:
