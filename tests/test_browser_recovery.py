@@ -45,7 +45,7 @@ def test_a_chair_ticks_an_item_with_an_evidence_file_on_a_phone(site, chromium, 
     file.write_bytes(EVIDENCE)
     box.locator("input[type=file]").set_input_files(str(file))
     box.get_by_text("clearance.txt").first.wait_for()
-    box.get_by_label("Note (optional)").fill("Checked by the outside firm")
+    box.get_by_label("What was done (optional)").fill("Checked by the outside firm")
     button = box.get_by_role("button", name="Tick as done")
     size = button.bounding_box()
     assert size["height"] >= 44 and size["width"] <= PHONE["width"]  # a big target

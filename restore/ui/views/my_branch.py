@@ -420,7 +420,7 @@ def tick_form(system: str, items: list[dict]) -> None:
             "Item done", list(titles), format_func=titles.get, key=f"item:{system}:{gen}"
         )
         note = st.text_input(
-            "Note (optional)", max_chars=2000, placeholder="What was done, by whom",
+            "What was done (optional)", max_chars=2000, placeholder="By whom, and how",
             key=f"ticknote:{system}:{gen}",
         )  # fmt: skip
         upload = st.file_uploader(
