@@ -6,7 +6,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 CORE = sorted(
-    p.stem for p in (ROOT / "restore").glob("*.py") if p.stem not in ("__init__", "__main__")
+    ".".join(p.relative_to(ROOT / "restore").with_suffix("").parts)
+    for p in (ROOT / "restore").rglob("*.py")
+    if p.stem != "__main__"
+    and p.parts[-2] not in ("ui", "views", "migrations", "versions")
+    and p.stem != "__init__"
 )
 
 

@@ -7,13 +7,11 @@ Times are wall-clock seconds from time.perf_counter; a read's figure is the best
 
 from __future__ import annotations
 
-import os
 import statistics
 import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -25,7 +23,6 @@ from restore.readplan import Read
 from restore.records import record_status
 from restore.store import Store, branch_systems, events
 
-DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard.py"
 WRITERS = (1, 8, 32)
 WRITES_PER_LEVEL = 256  # shared among the writers of a level
 
@@ -118,46 +115,18 @@ def measure_briefing(store: Store, moments: peers.Moments, repeat: int) -> dict:
 
 
 def measure_page(url: str, store: Store, size: datasets.Size) -> dict:
-    """HQ IT's overview through AppTest: first run (empty caches), a rerun with nothing
-    changed, a rerun after an unrelated write (a user added: bumps the data version, changes
-    no figure), and a rerun after a check-in on one system."""
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
+    """HQ IT's overview through AppTest (restore.ui.page_timing): first run, a rerun with
+    nothing changed, a rerun after an unrelated write (a user added: changes no figure), and
+    a rerun after a check-in on one system."""
+    from restore.ui.page_timing import overview_timings  # the UI package holds Streamlit
 
-    from restore.auth import start_session
-    from restore.ui.session import SESSION_KEY
-
-    old = os.environ.get("RESTORE_DATABASE_URL")
-    os.environ["RESTORE_DATABASE_URL"] = url
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    try:
-        at = AppTest.from_file(str(DASHBOARD), default_timeout=3600)
-        at.session_state[SESSION_KEY] = start_session(store, datasets.HQ_USER)
-        out = {"first_run_s": _run(at)}
-        titles = [t.value for t in at.title]
-        out["page"] = titles[0] if titles else ""
-        out["exception"] = [str(e.value)[:300] for e in at.exception]
-        out["rerun_s"] = _run(at)
-        add_user(store, SYSTEM, username="bench.unrelated", role="leadership")
-        out["after_unrelated_write_s"] = _run(at)
-        _check_in(store, datasets.slug(size.sites - 1), datasets.key(0), "page check-in")
-        out["after_check_in_s"] = _run(at)
-        out["exception"] += [str(e.value)[:300] for e in at.exception]
-        return out
-    finally:
-        st.cache_data.clear()
-        st.cache_resource.clear()  # the page's engine stays open otherwise
-        if old is None:
-            os.environ.pop("RESTORE_DATABASE_URL", None)
-        else:
-            os.environ["RESTORE_DATABASE_URL"] = old
-
-
-def _run(at) -> float:
-    t = time.perf_counter()
-    at.run()
-    return round(time.perf_counter() - t, 4)
+    return overview_timings(
+        url,
+        store,
+        datasets.HQ_USER,
+        lambda: add_user(store, SYSTEM, username="bench.unrelated", role="leadership"),
+        lambda: _check_in(store, datasets.slug(size.sites - 1), datasets.key(0), "page check-in"),
+    )
 
 
 # --- writes ------------------------------------------------------------------------
