@@ -144,8 +144,16 @@ def find_target(conn: Connection, branch: str, system: str) -> Target:
 
 def load_last(conn: Connection, target: Target) -> Target:
     """Read the newest event and `since` afresh (call it under the lock)."""
-    row = conn.execute(
+    load_last_many(conn, [target])
+    return target
+
+
+def load_last_many(conn: Connection, targets: list[Target]) -> None:
+    """load_last for many targets in one query (an import's systems, under their locks)."""
+    by_id = {t.id: t for t in targets}
+    q = (
         select(
+            branch_systems.c.id.label("target_id"),
             events.c.id,
             events.c.state,
             events.c.effective_at,
@@ -157,15 +165,15 @@ def load_last(conn: Connection, target: Target) -> Target:
             branch_systems.c.since,
         )
         .join(branch_systems, branch_systems.c.last_event_id == events.c.id)
-        .where(branch_systems.c.id == target.id)
-    ).first()
-    if row is not None:
+        .where(branch_systems.c.id.in_(list(by_id)))
+    )
+    for row in conn.execute(q):
+        target = by_id[row.target_id]
         target.last = Last(
             row.id, row.state, row.effective_at, row.eta, row.actor, row.note,
             row.recorded_at, row.incident_id,
         )  # fmt: skip
         target.since = row.since
-    return target
 
 
 def open_incidents(conn: Connection, at: datetime) -> list[tuple[int, str]]:

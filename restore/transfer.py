@@ -29,13 +29,13 @@ from restore.bounds import backdate_floor
 from restore.domain import RestoreError
 from restore.records import (
     Change,
-    Last,
     Target,
     ValidationError,
     advance,
     append,
     find_target,
     incident_id,
+    load_last_many,
     validate,
 )
 from restore.store import (
@@ -392,36 +392,7 @@ class _Targets:
         for at in range(0, len(ids), LOCK_BATCH):  # PostgreSQL's limit on parameters
             store.lock_branch_systems(conn, ids[at : at + LOCK_BATCH])
         for at in range(0, len(ids), LOCK_BATCH):  # one query per batch, not one per system
-            _load_last_many(conn, [self.by_id[i] for i in ids[at : at + LOCK_BATCH]])
-
-
-def _load_last_many(conn: Connection, targets: list[Target]) -> None:
-    """records.load_last for many targets at once (call it under the lock): the newest
-    event and `since` of each, read afresh."""
-    by_id = {t.id: t for t in targets}
-    q = (
-        select(
-            branch_systems.c.id.label("target_id"),
-            events.c.id,
-            events.c.state,
-            events.c.effective_at,
-            events.c.eta,
-            events.c.actor,
-            events.c.note,
-            events.c.recorded_at,
-            events.c.incident_id,
-            branch_systems.c.since,
-        )
-        .join(branch_systems, branch_systems.c.last_event_id == events.c.id)
-        .where(branch_systems.c.id.in_(list(by_id)))
-    )
-    for row in conn.execute(q):
-        target = by_id[row.target_id]
-        target.last = Last(
-            row.id, row.state, row.effective_at, row.eta, row.actor, row.note,
-            row.recorded_at, row.incident_id,
-        )  # fmt: skip
-        target.since = row.since
+            load_last_many(conn, [self.by_id[i] for i in ids[at : at + LOCK_BATCH]])
 
 
 def import_csv(
