@@ -79,3 +79,39 @@ def compose(
         episodes=frames["episodes"],
         segments=segments[segments["start"] >= pd.Timestamp(as_of) - pd.Timedelta(days=3650)],
     )
+
+
+@dataclass(frozen=True, eq=False)
+class Drawing:
+    """One chart of the overview and its text alternative, drawn together so that a page
+    can keep both for as long as the data they show stays the same."""
+
+    figure: Any  # a plotly Figure
+    alt: Any  # chart_text.Alt
+
+
+def drawings(view: Overview) -> dict[str, Drawing]:
+    """The overview's fixed charts (the grid or heat map, progress, burn-up, slippage and
+    time to restore), each with its text alternative."""
+    from restore import chart_text, charts  # plotly is heavy; only pages that draw need it
+
+    head = view.head
+    target = head.forecast.target if head.forecast else None
+    made = {
+        "status_grid": (view.board,),
+        "progress_chart": (view.daily, view.incidents, head.forecast, head.total),
+        "burnup_chart": (view.per_system, view.claimed, view.verified, view.incidents, target),
+        "slippage_chart": (view.slippage, view.names),
+        "ttr_chart": (view.episodes, view.names),
+    }
+    return {
+        name: Drawing(getattr(charts, name)(*args), getattr(chart_text, name)(*args))
+        for name, args in made.items()
+    }
+
+
+def timeline_drawing(segments: pd.DataFrame) -> Drawing:
+    """The outage timeline of the segments chosen to show (see restore.scale)."""
+    from restore import chart_text, charts
+
+    return Drawing(charts.timeline_chart(segments), chart_text.timeline_chart(segments))

@@ -395,6 +395,34 @@ def test_cached_reads_see_a_write_made_by_another_process(demo):
     assert kent["note"] == "from another process"
 
 
+def test_the_overview_redraws_its_charts_only_when_their_data_changes(demo, monkeypatch):
+    """A write elsewhere (a new user) reuses the drawn charts; a change of state redraws them,
+    and the redrawn grid shows it. The clock is held still: the charts are kept per minute."""
+    import restore.store
+    from restore import overview
+    from restore.directory import SYSTEM, add_user
+
+    frozen = datetime.now(UTC)
+    monkeypatch.setattr(restore.store, "now_utc", lambda: frozen)
+    drawn = []
+    real = overview.drawings
+    monkeypatch.setattr(overview, "drawings", lambda view: drawn.append(1) or real(view))
+    at = app(demo, "hq.it")
+    assert len(drawn) == 1
+    grid = at.get("plotly_chart")[0].proto.spec
+    add_user(demo, SYSTEM, username="someone.new", role="leadership")
+    at.run()
+    assert len(drawn) == 1 and at.get("plotly_chart")[0].proto.spec == grid
+    record_status(demo, actor_for(demo, "hq.it"), branch="kent", system="email", state="outage",
+                  note="down again", incident="Branch network attack", now=frozen)  # fmt: skip
+    at.run()
+    assert len(drawn) == 2
+    cells = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    kent = cells["x"].index("Kent")
+    email = cells["y"].index("Email")
+    assert "down again" in cells["hovertext"][email][kent]  # the redrawn grid shows the write
+
+
 def test_a_system_whose_expected_date_has_passed_can_still_be_updated(demo):
     from restore import queries
 

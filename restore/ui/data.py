@@ -10,8 +10,9 @@ elsewhere re-reads only what it changed. Live reads carry no clock in their keys
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -72,6 +73,30 @@ def read(name: str, *args, **kwargs) -> Any:
 def load(plan: dict[str, Read]) -> dict[str, Any]:
     """Every read of a plan, each from the cache when the data has not changed."""
     return readplan.load(plan, fetch)
+
+
+def plan_key(plan: dict[str, Read]) -> tuple:
+    """One key for everything a plan reads: each read with the counters that can change it.
+
+    Anything drawn from the plan's frames alone may be kept under this key (see `kept`)."""
+    now = versions.current(store())
+    return tuple((r, now.key(r.name, readplan.regions_of(r))) for r in plan.values())
+
+
+T = TypeVar("T")
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _kept(what: str, key: tuple, _make: Callable[[], Any]) -> Any:
+    return _make()
+
+
+def kept(what: str, key: tuple, make: Callable[[], T]) -> T:
+    """`make()`, made once per process for each `key` and shared by every session.
+
+    For what is costly to draw and cheap to hand out: composed figures and their charts,
+    after a write that does not change them. Callers never change what they get back."""
+    return _kept(what, key, make)
 
 
 def read_at(plan: dict[str, Read]) -> datetime | None:

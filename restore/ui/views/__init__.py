@@ -92,7 +92,11 @@ def _alt(chart: str, *args):
 
 def show_alt(chart: str, *args) -> None:
     """A chart's text alternative beside it: one line, and the figures as a readable table."""
-    alt = _alt(chart, *args)
+    draw_alt(_alt(chart, *args))
+
+
+def draw_alt(alt) -> None:
+    """A text alternative (restore.chart_text.Alt) drawn under its chart."""
     st.caption(plain(alt.summary))
     with st.expander("The chart as a table"):
         st.dataframe(alt.table, hide_index=True, width="stretch")

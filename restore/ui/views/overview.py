@@ -11,17 +11,18 @@ leave the live overview: the incident filter offers them last, marked "(closed)"
 """
 
 from datetime import UTC, datetime, time, timedelta
+from typing import NamedTuple
 
 import streamlit as st
 
-from restore import charts, overview, publishing, readplan, recovery_views, scale
+from restore import chart_text, charts, overview, publishing, readplan, recovery_views, scale
 from restore.queries import Filters
 from restore.readmodels import versions
 from restore.recovery import incident_statuses, list_clocks
 from restore.store import database_url, now_utc
 from restore.timefmt import LONDON, show
 from restore.ui import data, session
-from restore.ui.views import guard, show_alt
+from restore.ui.views import draw_alt, guard
 
 REFRESH_SECONDS = 30
 CLOCK_ICONS = {
@@ -41,11 +42,11 @@ statuses = {s.name: s for s in incident_statuses(data.store())}
 
 def controls() -> tuple[Filters, datetime | None]:
     """Filters and the "as of" moment (None: live), from the widgets above the charts."""
-    everything = data.read("board")
+    sites, kinds = data.read("branches"), data.read("systems")
     incidents = data.read("incidents")
     c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
-    regions = c1.multiselect("Region", sorted(everything["region"].unique()), placeholder="All")
-    names = dict(zip(everything["system"], everything["system_name"], strict=False))
+    regions = c1.multiselect("Region", sorted(sites["region"].unique()), placeholder="All")
+    names = dict(zip(kinds["key"], kinds["name"], strict=False))
     keys = c2.multiselect("System", list(names), format_func=names.get, placeholder="All")
     choices = recovery_views.incident_choices(list(statuses.values()))
     incident = c3.selectbox(
@@ -77,25 +78,22 @@ filters, as_of = controls()
 def live() -> None:
     """Everything below the filters, read again (from the cache unless something changed)."""
     now = now_utc()
+    moment = as_of or now.replace(second=0, microsecond=0)
     plan = readplan.moment(as_of, now, filters)
+    live_names = [filters.incident] if filters.incident else open_names()
+    previous = publishing.previous(data.store(), moment)
+    previous_in = previous["totals"]["in_service"] if previous else None
+    key = (data.plan_key(plan), moment, filters, tuple(live_names), previous_in)
     with st.spinner("Reading the record..."):
-        frames = data.load(plan)
-        live_names = [filters.incident] if filters.incident else open_names()
-        frames["incidents"] = recovery_views.only_incidents(frames["incidents"], live_names)
-        previous = publishing.previous(data.store(), as_of or now)
-        view = overview.compose(
-            frames,
-            as_of or now,
-            incident=filters.incident,
-            previous_in=previous["totals"]["in_service"] if previous else None,
-        )
+        page = data.kept("overview", key, lambda: draw(plan, moment, live_names, previous_in))
+    view = page.view
     headline.markdown(f"**{session.plain(view.headline)}**")
     if read := data.read_at(plan):
         st.caption(
             f"Figures read from the record at {read.astimezone(LONDON):%H:%M:%S}; "
             "they are read again only when something changes."
         )
-    clocks(as_of or now, set(live_names))
+    clocks(moment, set(live_names))
     if as_of is not None:
         st.info(
             f"Replaying the record as it stood at {show(as_of)} (London).",
@@ -115,9 +113,23 @@ def live() -> None:
         return
     metrics(view)
     critical_path(view, as_of)
-    status(view)
-    trends(view)
-    timeline(view)
+    status(page)
+    trends(page)
+    timeline(view, key)
+
+
+class Drawn(NamedTuple):
+    """The composed overview and its fixed charts, kept while their data stays the same."""
+
+    view: overview.Overview
+    charts: dict[str, overview.Drawing]
+
+
+def draw(plan, moment: datetime, live_names: list[str], previous_in: int | None) -> Drawn:
+    frames = data.load(plan)
+    frames["incidents"] = recovery_views.only_incidents(frames["incidents"], live_names)
+    view = overview.compose(frames, moment, incident=filters.incident, previous_in=previous_in)
+    return Drawn(view, overview.drawings(view) if not view.board.empty else {})
 
 
 def open_names() -> list[str]:
@@ -215,63 +227,52 @@ def metrics(view: overview.Overview) -> None:
         )
 
 
-def status(view: overview.Overview) -> None:
+def chart(drawing: overview.Drawing) -> None:
+    st.plotly_chart(drawing.figure, width="stretch")
+    draw_alt(drawing.alt)
+
+
+def status(page: Drawn) -> None:
     """The status grid, or past scale.GRID_MAX_SITES sites the heat map and one region's grid."""
-    st.plotly_chart(charts.status_grid(view.board), width="stretch")
-    show_alt("status_grid", view.board)
-    if not scale.grid_too_wide(view.board):
+    board = page.view.board
+    chart(page.charts["status_grid"])
+    if not scale.grid_too_wide(board):
         return
     region = st.selectbox(
         "See the sites of one region",
-        scale.regions(view.board),
+        scale.regions(board),
         index=None,
         placeholder="Choose a region",
         key="grid_region",
     )
     if region is None:
         return
-    part = scale.region_sites(view.board, region)
+    part = scale.region_sites(board, region)
     if part.pages > 1:
-        page = st.number_input("Page of sites", 1, part.pages, key=f"grid_page_{region}")
-        part = scale.region_sites(view.board, region, page=page)
+        page_no = st.number_input("Page of sites", 1, part.pages, key=f"grid_page_{region}")
+        part = scale.region_sites(board, region, page=page_no)
     st.plotly_chart(
         charts.site_grid(part.frame, title=f"Status of every branch system in {region}"),
         width="stretch",
     )
     st.caption(session.plain(f"{region}: {part.caption}"))
-    show_alt("site_grid", part.frame)
+    draw_alt(chart_text.site_grid(part.frame))
 
 
-def trends(view: overview.Overview) -> None:
-    head = view.head
+def trends(page: Drawn) -> None:
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(
-            charts.progress_chart(view.daily, view.incidents, head.forecast, head.total),
-            width="stretch",
-        )
-        show_alt("progress_chart", view.daily, view.incidents, head.forecast, head.total)
+        chart(page.charts["progress_chart"])
     with right:
-        target = head.forecast.target if head.forecast else None
-        st.plotly_chart(
-            charts.burnup_chart(
-                view.per_system, view.claimed, view.verified, view.incidents, target
-            ),
-            width="stretch",
-        )
-        show_alt(
-            "burnup_chart", view.per_system, view.claimed, view.verified, view.incidents, target
-        )
+        chart(page.charts["burnup_chart"])
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.slippage_chart(view.slippage, view.names), width="stretch")
-        show_alt("slippage_chart", view.slippage, view.names)
+        chart(page.charts["slippage_chart"])
     with right:
-        st.plotly_chart(charts.ttr_chart(view.episodes, view.names), width="stretch")
-        show_alt("ttr_chart", view.episodes, view.names)
+        chart(page.charts["ttr_chart"])
 
 
-def timeline(view: overview.Overview) -> None:
+def timeline(view: overview.Overview, key: tuple) -> None:
     """The outage timeline; past scale.TIMELINE_MAX_ROWS rows, the slowest or one region."""
     choice = None
     if scale.timeline_too_long(view.segments):
@@ -280,11 +281,16 @@ def timeline(view: overview.Overview) -> None:
             scale.timeline_options(view.board),
             key="timeline_choice",
         )
-    picked = scale.choose_timeline(view.segments, view.board, choice=choice)
-    st.plotly_chart(charts.timeline_chart(picked.segments), width="stretch")
-    if picked.caption:
-        st.caption(session.plain(picked.caption))
-    show_alt("timeline_chart", picked.segments)
+
+    def make():
+        picked = scale.choose_timeline(view.segments, view.board, choice=choice)
+        return picked.caption, overview.timeline_drawing(picked.segments)
+
+    caption, drawing = data.kept("overview-timeline", (key, choice), make)
+    st.plotly_chart(drawing.figure, width="stretch")
+    if caption:
+        st.caption(session.plain(caption))
+    draw_alt(drawing.alt)
 
 
 live()
