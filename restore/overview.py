@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from restore import briefing, figures
+from restore import briefing, figures, scale
 from restore.domain import Band
 
 
@@ -32,7 +32,6 @@ class Overview:
     verified: pd.Series  # % in service, per day
     slippage: pd.DataFrame
     episodes: pd.DataFrame
-    segments: pd.DataFrame
 
 
 def compose(
@@ -62,8 +61,6 @@ def compose(
     total = max(head.total, 1)
     # Never-affected systems count in both lines, so that both reach 100% with the rest.
     verified = 100 * daily[Band.IN.value] / total
-    segments = frames["segments"]
-    segments = segments.assign(end=segments["end"].fillna(pd.Timestamp(as_of)))
     return Overview(
         as_of=as_of,
         head=head,
@@ -77,8 +74,18 @@ def compose(
         verified=verified,
         slippage=frames["slippage"],
         episodes=frames["episodes"],
-        segments=segments[segments["start"] >= pd.Timestamp(as_of) - pd.Timedelta(days=3650)],
     )
+
+
+def timeline_rows(view: Overview) -> pd.DataFrame:
+    """The outage timeline's rows (systems that lost service), from the episodes."""
+    return scale.lost_rows(view.episodes, view.as_of)
+
+
+def drawn_segments(segments: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
+    """State stretches as the timeline draws them: a running one ends at `as_of`."""
+    segments = segments.assign(end=segments["end"].fillna(pd.Timestamp(as_of)))
+    return segments[segments["start"] >= pd.Timestamp(as_of) - pd.Timedelta(days=3650)]
 
 
 @dataclass(frozen=True, eq=False)

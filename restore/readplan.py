@@ -71,9 +71,16 @@ def moment(as_of: datetime | None, now: datetime, filters: Filters = NO_FILTER) 
         "by_system": Read("progress_by_system", (filters,), daily),
         "incidents": Read("incidents"),
         "episodes": Read("durations", (filters,), until),
-        "segments": Read("segments", (filters,), until),
         "slippage": Read("slippage", (filters,), until),
     }
+
+
+def timeline(
+    as_of: datetime | None, pairs: tuple[tuple[str, str], ...], filters: Filters = NO_FILTER
+) -> Read:
+    """The state stretches of the branch systems the outage timeline draws (branch name,
+    system key pairs, chosen from the episodes by restore.scale), live or as of a moment."""
+    return Read("segments", (filters,), (("only", pairs), ("until", as_of)))
 
 
 def load(plan: dict[str, Read], reader: Callable[[Read], Any]) -> dict[str, Any]:

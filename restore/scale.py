@@ -173,6 +173,66 @@ def slowest(rows: pd.DataFrame, n: int = SLOWEST) -> pd.DataFrame:
     return ranked.head(n)
 
 
+def lost_rows(episodes: pd.DataFrame, as_of) -> pd.DataFrame:
+    """The outage timeline's rows from the outage episodes (restore.timelines.durations), as
+    timeline_rows() gives them for the systems that lost service, without reading every
+    state stretch: days_lost sums each episode (a running one to `as_of`)."""
+    columns = ["branch", "system", "days_lost", "still_out"]
+    if episodes.empty:
+        return pd.DataFrame(columns=columns)
+    end = episodes["restored_at"].dt.as_unit("us").fillna(pd.Timestamp(as_of).as_unit("us"))
+    ep = episodes.assign(
+        days_lost=(end - episodes["down_at"]).dt.total_seconds().clip(lower=0) / 86400,
+        still_out=episodes["restored_at"].isna(),
+    )
+    rows = ep.groupby(["branch", "system"], sort=False).agg(
+        days_lost=("days_lost", "sum"), still_out=("still_out", "any")
+    )
+    return rows.reset_index()[columns]
+
+
+@dataclass(frozen=True, eq=False)
+class TimelinePick:
+    """The rows (branch, system) the outage timeline draws, and a caption saying what is
+    left out."""
+
+    rows: pd.DataFrame
+    total: int  # rows the whole timeline would have
+    caption: str  # "" when every row is drawn
+
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        return tuple(zip(self.rows["branch"], self.rows["system"], strict=True))
+
+
+def pick_timeline(
+    rows: pd.DataFrame, board: pd.DataFrame, *, choice: str | None = None
+) -> TimelinePick:
+    """Every row when there are at most TIMELINE_MAX_ROWS; else the region `choice` (a region
+    of `board`), or by default (None or SLOWEST_CHOICE) the SLOWEST slowest. A region with more
+    than TIMELINE_MAX_ROWS rows is cut to its own slowest SLOWEST."""
+    total = len(rows)
+    if total <= TIMELINE_MAX_ROWS:
+        return TimelinePick(rows, total, "")
+    region_of = board.drop_duplicates("branch").set_index("branch")["region"]
+    region = choice if choice and choice != SLOWEST_CHOICE else None
+    if region is not None:
+        rows = rows[rows["branch"].map(region_of) == region]
+    lost = _plural(len(rows), "branch system", "branch systems")
+    lost += f" in {region}" if region else ""
+    if region is None or len(rows) > TIMELINE_MAX_ROWS:
+        picked = slowest(rows)
+        what = f"the {_fmt(len(picked))} slowest of the {lost} that lost service"
+        what += " (still out first, then the longest out)"
+    else:
+        picked, what = rows, f"the {lost} that lost service"
+    caption = (
+        f"The outage timeline shows {what}; {_fmt(total - len(picked))} of {_fmt(total)} left out."
+    )
+    if region is None:
+        caption += " Choose a region to see its own."
+    return TimelinePick(picked, total, caption)
+
+
 @dataclass(frozen=True, eq=False)
 class TimelineChoice:
     """The segments the outage timeline draws, and a caption saying what is left out."""
@@ -186,30 +246,10 @@ class TimelineChoice:
 def choose_timeline(
     segments: pd.DataFrame, board: pd.DataFrame, *, choice: str | None = None
 ) -> TimelineChoice:
-    """Every row when there are at most TIMELINE_MAX_ROWS; else the region `choice` (a region
-    of `board`), or by default (None or SLOWEST_CHOICE) the SLOWEST slowest. A region with more
-    than TIMELINE_MAX_ROWS rows is cut to its own slowest SLOWEST."""
-    rows = timeline_rows(segments)
-    total = len(rows)
-    if total <= TIMELINE_MAX_ROWS:
-        return TimelineChoice(segments, total, total, "")
-    region_of = board.drop_duplicates("branch").set_index("branch")["region"]
-    region = choice if choice and choice != SLOWEST_CHOICE else None
-    if region is not None:
-        rows = rows[rows["branch"].map(region_of) == region]
-    lost = _plural(len(rows), "branch system", "branch systems")
-    lost += f" in {region}" if region else ""
-    if region is None or len(rows) > TIMELINE_MAX_ROWS:
-        picked = slowest(rows)
-        what = f"the {_fmt(len(picked))} slowest of the {lost} that lost service"
-        what += " (still out first, then the longest out)"
-    else:
-        picked, what = rows, f"the {lost} that lost service"
-    keep = pd.MultiIndex.from_frame(picked[["branch", "system"]])
+    """pick_timeline() over every segment's rows, and the segments of the rows picked."""
+    pick = pick_timeline(timeline_rows(segments), board, choice=choice)
+    if not pick.caption:
+        return TimelineChoice(segments, pick.total, pick.total, "")
+    keep = pd.MultiIndex.from_frame(pick.rows[["branch", "system"]])
     shown = segments[pd.MultiIndex.from_frame(segments[["branch", "system"]]).isin(keep)]
-    caption = (
-        f"The outage timeline shows {what}; {_fmt(total - len(picked))} of {_fmt(total)} left out."
-    )
-    if region is None:
-        caption += " Choose a region to see its own."
-    return TimelineChoice(shown, len(picked), total, caption)
+    return TimelineChoice(shown, len(pick.rows), pick.total, pick.caption)

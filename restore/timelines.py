@@ -15,7 +15,7 @@ import pandas as pd
 from restore.bounds import backdate_floor
 from restore.filters import NO_FILTER, Filters
 from restore.queries import BAND_VALUES
-from restore.readmodels.reads import eta_rows, outage_rows, span_rows
+from restore.readmodels.reads import Pairs, eta_rows, outage_rows, span_rows
 from restore.store import Store, now_utc
 
 
@@ -40,14 +40,19 @@ def durations(
 
 
 def segments(
-    store: Store, filters: Filters = NO_FILTER, *, until: datetime | None = None
+    store: Store,
+    filters: Filters = NO_FILTER,
+    *,
+    until: datetime | None = None,
+    only: Pairs | None = None,
 ) -> pd.DataFrame:
     """Each stretch a branch system spent in one state: branch, system, state, start, end.
 
     The last stretch of each system ends at `until`, or is open (NaT) when `until` is
-    None (live: the caller ends it at the moment it draws). For the outage timeline.
+    None (live: the caller ends it at the moment it draws). For the outage timeline, which
+    at scale asks `only` for the (branch name, system key) pairs it draws.
     """
-    df = span_rows(store, filters, until or now_utc())
+    df = span_rows(store, filters, until or now_utc(), only)
     df["start"] = pd.to_datetime(df["start"], utc=True).clip(lower=_floor(store, until))
     df["end"] = df.groupby("bs")["start"].shift(-1)
     if until is not None:

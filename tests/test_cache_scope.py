@@ -12,7 +12,7 @@ from restore.queries import NO_FILTER, Filters
 from restore.records import record_status
 from restore.ui import data
 
-PLAN_READS = ("board", "daily", "by_system", "episodes", "segments", "slippage")
+PLAN_READS = ("board", "daily", "by_system", "episodes", "slippage")
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_a_change_of_state_re_reads_the_series_but_not_other_regions_views(cache
     rec(cached, people, "kent", "investigating", hours=1)
     assert computed_by(elsewhere) == {}
     again = computed_by(live())
-    assert {"board", "progress", "progress_by_system", "durations", "segments"} <= set(again)
+    assert {"board", "progress", "progress_by_system", "durations"} <= set(again)
     assert "slippage" not in again  # no expected date moved
     assert data.load(live())["daily"].iloc[-1]["investigating"] == 1
 

@@ -37,7 +37,13 @@ def test_live_frames_equal_a_replay_at_the_same_moment(fresh_store, people):
     cols = ["branch", "system", "state", "since", "eta", "note"]
     pd.testing.assert_frame_equal(live["board"][cols], replay["board"][cols])
     pd.testing.assert_frame_equal(live["daily"], replay["daily"])
-    assert live["segments"]["end"].isna().sum() == 1  # live: the open stretch is left open
     view = overview.compose(live, now)
-    assert (view.segments["end"] <= pd.Timestamp(now)).all()  # and ends now when drawn
+    rows = overview.timeline_rows(view)
+    assert rows[["branch", "system"]].values.tolist() == [["Kent", "email"]]
+    assert bool(rows["still_out"].iloc[0]) and rows["days_lost"].iloc[0] > 2.9
+    stretches = reader(readplan.timeline(None, (("Kent", "email"),)))
+    assert stretches["end"].isna().sum() == 1  # live: the open stretch is left open
+    drawn = overview.drawn_segments(stretches, now)
+    assert (drawn["end"] <= pd.Timestamp(now)).all()  # and ends now when drawn
+    assert reader(readplan.timeline(None, ())).empty  # nothing asked, nothing read
     assert view.head.in_service == 0 and view.claimed.iloc[-1] > view.verified.iloc[-1]

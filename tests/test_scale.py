@@ -438,3 +438,35 @@ def test_the_public_page_of_a_big_organisation_shows_regions_and_one_page_of_bra
     next(n for n in at.number_input if n.label == "Page").set_value(3).run()
     (table,) = [d.value for d in at.dataframe]
     assert table["Branch"].nunique() == 114 - 100
+
+
+def test_timeline_rows_from_episodes_match_those_from_every_stretch(fresh_store, people):
+    """The page picks the timeline's rows from the outage episodes and reads only their
+    stretches; the rows must be those every stretch gives, for the systems that lost service
+    (a system only ever degraded, never out of service, has no row)."""
+    from restore import timelines
+    from restore.records import record_status
+
+    def rec(branch, system, state, days):
+        record_status(fresh_store, people["it"], branch=branch, system=system, state=state,
+                      at=NOW - timedelta(days=days), now=NOW)  # fmt: skip
+
+    for state, days in (("outage", 9), ("rebuilding", 6), ("verifying", 4), ("restored", 3)):
+        rec("kent", "email", state, days)
+    for state, days in (("outage", 8), ("investigating", 2)):
+        rec("dorset", "website", state, days)
+    rec("gwent", "hub", "degraded", 5)
+    episodes = timelines.durations(fresh_store, until=NOW)
+    stretches = timelines.segments(fresh_store, until=NOW)
+    from_episodes = scale.lost_rows(episodes, NOW).sort_values(["branch", "system"])
+    everything = scale.timeline_rows(stretches)
+    lost = everything[(everything["days_lost"] > 0) | everything["still_out"]]
+    lost = lost.sort_values(["branch", "system"])
+    assert from_episodes[["branch", "system"]].values.tolist() == [["Dorset", "website"],
+                                                                   ["Kent", "email"]]  # fmt: skip
+    assert "Gwent" in set(everything["branch"])  # the degraded-only row the stretches give
+    assert from_episodes["still_out"].tolist() == lost["still_out"].tolist() == [True, False]
+    assert from_episodes["days_lost"].round(6).tolist() == lost["days_lost"].round(6).tolist()
+    assert from_episodes["days_lost"].round(6).tolist() == [8.0, 6.0]
+    only = timelines.segments(fresh_store, until=NOW, only=(("Kent", "email"),))
+    assert set(only["branch"]) == {"Kent"} and len(only) == 4  # its four stretches, no others

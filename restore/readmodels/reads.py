@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.sql import Select
 
 from restore.filters import Filters, scope
 from restore.readmodels.tables import eta_moves, outages, state_days, state_spans
 from restore.store import Store, branch_systems, branches, incidents, systems
 from restore.timefmt import LONDON, london_date
+
+Pairs = tuple[tuple[str, str], ...]  # (branch name, system key)
 
 
 def day_start(day: date) -> datetime:
@@ -114,8 +116,11 @@ def outage_rows(store: Store, filters: Filters, until: datetime) -> pd.DataFrame
     return df[["branch", "system", "down_at", "restored_at"]]
 
 
-def span_rows(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
-    """State changes by `until` (a change of incident alone is not one), per system in order."""
+def span_rows(
+    store: Store, filters: Filters, until: datetime, only: Pairs | None = None
+) -> pd.DataFrame:
+    """State changes by `until` (a change of incident alone is not one), per system in order;
+    `only` narrows them to some (branch name, system key) pairs."""
     s = state_spans
     q = _named(
         filters,
@@ -126,6 +131,8 @@ def span_rows(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
         .where(s.c.prev_state.is_(None) | (s.c.prev_state != s.c.state))
         .order_by(s.c.bs_id, s.c.event_id),
     )
+    if only is not None:
+        q = q.where(tuple_(branches.c.name, systems.c.key).in_(list(only)))
     with store.read() as conn:
         df = pd.DataFrame(conn.execute(q).all(), columns=["bs", "state", "start", "branch",
                                                           "system"])  # fmt: skip

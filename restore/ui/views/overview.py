@@ -273,23 +273,26 @@ def trends(page: Drawn) -> None:
 
 
 def timeline(view: overview.Overview, key: tuple) -> None:
-    """The outage timeline; past scale.TIMELINE_MAX_ROWS rows, the slowest or one region."""
+    """The outage timeline; past scale.TIMELINE_MAX_ROWS rows, the slowest or one region.
+    Only the stretches of the rows drawn are read."""
+    rows = data.kept("overview-timeline-rows", key, lambda: overview.timeline_rows(view))
     choice = None
-    if scale.timeline_too_long(view.segments):
+    if len(rows) > scale.TIMELINE_MAX_ROWS:
         choice = st.selectbox(
             "The outage timeline shows",
             scale.timeline_options(view.board),
             key="timeline_choice",
         )
+    pick = scale.pick_timeline(rows, view.board, choice=choice)
+    read = readplan.timeline(as_of, pick.pairs(), filters)
 
-    def make():
-        picked = scale.choose_timeline(view.segments, view.board, choice=choice)
-        return picked.caption, overview.timeline_drawing(picked.segments)
+    def make() -> overview.Drawing:
+        return overview.timeline_drawing(overview.drawn_segments(data.fetch(read), view.as_of))
 
-    caption, drawing = data.kept("overview-timeline", (key, choice), make)
+    drawing = data.kept("overview-timeline", (key, read), make)
     st.plotly_chart(drawing.figure, width="stretch")
-    if caption:
-        st.caption(session.plain(caption))
+    if pick.caption:
+        st.caption(session.plain(pick.caption))
     draw_alt(drawing.alt)
 
 
