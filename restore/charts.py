@@ -18,6 +18,7 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 
+from restore import scale
 from restore.chart_base import FONT, TEMPLATE  # noqa: F401
 from restore.chart_base import figure as _figure
 from restore.chart_base import layout as _layout
@@ -165,21 +166,14 @@ def slippage_chart(slips: pd.DataFrame, system_names: dict[str, str]) -> go.Figu
     fig = _figure()
     for key, part in slips.groupby("system"):
         label = html.escape(system_names.get(key, key))
+        hover = lambda p: [  # noqa: E731
+            f"{html.escape(b)}: {a} -> {c}"
+            for b, a, c in zip(p["branch"], p["from"], p["to"], strict=True)
+        ]
         fig.add_trace(
-            go.Box(
-                y=part["days"],
-                name=f"{label} ({len(part)} moves)",
-                boxpoints="all",
-                jitter=0.4,
-                pointpos=0,
-                marker={"size": 6, "color": SERIES_COLOURS[0]},
-                line={"color": MUTED},
-                hovertext=[
-                    f"{html.escape(b)}: {a} -> {c}"
-                    for b, a, c in zip(part["branch"], part["from"], part["to"], strict=True)
-                ],
-            )
-        )
+            _box(part, "days", hover, name=f"{label} ({len(part):,} moves)", horizontal=False,
+                 marker={"size": 6, "color": SERIES_COLOURS[0]})
+        )  # fmt: skip
     fig.update_yaxes(title="days moved (later is positive)", zeroline=True, zerolinecolor=MUTED)
     title = f"Expected-date slippage: {len(slips)} moves"
     if len(slips):
@@ -224,18 +218,10 @@ def ttr_chart(durations: pd.DataFrame, system_names: dict[str, str]) -> go.Figur
     fig = _figure()
     for key, part in done.groupby("system"):
         fig.add_trace(
-            go.Box(
-                x=part["days"],
-                name=html.escape(system_names.get(key, key)),
-                boxpoints="all",
-                jitter=0.4,
-                pointpos=0,
-                orientation="h",
-                marker={"size": 5, "color": STATE_COLOURS["restored"]},
-                line={"color": MUTED},
-                hovertext=[html.escape(b) for b in part["branch"]],
-            )
-        )
+            _box(part, "days", lambda p: [html.escape(b) for b in p["branch"]],
+                 name=html.escape(system_names.get(key, key)), horizontal=True,
+                 marker={"size": 5, "color": STATE_COLOURS["restored"]})
+        )  # fmt: skip
     open_now = int(durations["days"].isna().sum())
     title = f"Time to restore: {len(done)} restored"
     title += f", median {done['days'].median():.1f} days" if len(done) else ""
@@ -244,3 +230,25 @@ def ttr_chart(durations: pd.DataFrame, system_names: dict[str, str]) -> go.Figur
     fig = _layout(fig, title, height=320)
     fig.update_layout(showlegend=False)
     return fig
+
+
+def _box(part: pd.DataFrame, col: str, hover, *, name: str, horizontal: bool, marker: dict):
+    """One box of `part[col]`: every point, each with its hover text, up to
+    scale.BOX_POINTS_MAX; past that only the box (quartiles and whiskers, computed here), so
+    that a national recovery's hundreds of thousands of values do not all go to the browser."""
+    values = part[col].astype(float)
+    axis = "x" if horizontal else "y"
+    common = {"name": name, "line": {"color": MUTED}, "marker": marker,
+              "orientation": "h" if horizontal else "v"}  # fmt: skip
+    if len(values) <= scale.BOX_POINTS_MAX:
+        return go.Box(**{axis: values}, boxpoints="all", jitter=0.4, pointpos=0,
+                      hovertext=hover(part), **common)  # fmt: skip
+    q1, median, q3 = (float(v) for v in values.quantile([0.25, 0.5, 0.75]))
+    reach = 1.5 * (q3 - q1)
+    low = float(values[values >= q1 - reach].min())
+    high = float(values[values <= q3 + reach].max())
+    other = "y" if horizontal else "x"
+    return go.Box(
+        **{other: [name]}, q1=[q1], median=[median], q3=[q3], lowerfence=[low],
+        upperfence=[high], boxpoints=False, **common,
+    )  # fmt: skip

@@ -18,6 +18,7 @@ from sqlalchemy.sql import Select
 from restore.bounds import backdate_floor
 from restore.domain import STATE_IDS, Band, band_of, label_of
 from restore.filters import NO_FILTER, Filters, scope
+from restore.frames import raw_time, rows_frame, times
 from restore.readmodels.reads import day_deltas, day_start
 from restore.readmodels.tables import board_days
 from restore.store import (
@@ -57,17 +58,17 @@ def _board_select(last_id, since, note_id, via=None) -> Select:
             systems.c.key.label("system"),
             systems.c.name.label("system_name"),
             events.c.state,
-            since.label("since"),
-            events.c.effective_at.label("at"),
+            raw_time(since).label("since"),
+            raw_time(events.c.effective_at).label("at"),
             events.c.eta,
             func.coalesce(noted.c.note, "").label("note"),
-            noted.c.effective_at.label("note_at"),
+            raw_time(noted.c.effective_at).label("note_at"),
             events.c.actor.label("updated_by"),
             events.c.source,
             events.c.id.label("event_id"),
             incidents.c.name.label("incident"),
             branch_systems.c.workaround,
-            branch_systems.c.created_at,
+            raw_time(branch_systems.c.created_at).label("created_at"),
         )
         .select_from(branch_systems if via is None else branch_systems.outerjoin(*via))
         .outerjoin(events, events.c.id == last_id)
@@ -76,16 +77,21 @@ def _board_select(last_id, since, note_id, via=None) -> Select:
     ).order_by(branches.c.is_hq.desc(), branches.c.name, systems.c.id)
 
 
-def _frame(rows) -> pd.DataFrame:
-    df = pd.DataFrame([dict(r) for r in rows], columns=BOARD_COLUMNS)
+def _frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A board from _board_select's columns: labels, bands, blanks and times filled in."""
+    df = df.reindex(columns=BOARD_COLUMNS)
     # Dictionary maps, not a Python call per row: boards run to 100,000 rows.
     df["label"] = df["state"].map(LABELS).fillna("No report")
     df["band"] = df["state"].map(BAND_VALUES).fillna(NEVER)
     for col in ("note", "updated_by", "workaround", "incident", "source"):
         df[col] = df[col].fillna("")
     for col in ("since", "at", "note_at", "created_at"):
-        df[col] = pd.to_datetime(df[col], utc=True)
+        df[col] = times(df[col])
     return df
+
+
+def _fetch(conn, q: Select) -> pd.DataFrame:
+    return rows_frame(conn.execute(q), q.selected_columns.keys())
 
 
 def board(store: Store, filters: Filters = NO_FILTER) -> pd.DataFrame:
@@ -96,8 +102,7 @@ def board(store: Store, filters: Filters = NO_FILTER) -> pd.DataFrame:
         )
     )
     with store.read() as conn:
-        rows = conn.execute(q).mappings().all()
-    return _frame(rows)
+        return _frame(_fetch(conn, q))
 
 
 def board_as_of(store: Store, as_of: datetime, filters: Filters = NO_FILTER) -> pd.DataFrame:
@@ -121,14 +126,28 @@ def board_as_of(store: Store, as_of: datetime, filters: Filters = NO_FILTER) -> 
         _board_select(base.c.event_id, base.c.since, base.c.note_event_id, via=(base, on))
     ).add_columns(branch_systems.c.id.label("bs_id"))
     with store.read() as conn:
-        rows = {r["bs_id"]: dict(r) for r in conn.execute(q).mappings()}
-        for e in conn.execute(_day_events(filters, day_start(day), as_of)).mappings():
-            _move_on(rows[e["bs_id"]], e)
-    existed = [
-        r for r in rows.values()
-        if r["state"] is not None or r["created_at"] is None or r["created_at"] <= as_of
-    ]  # fmt: skip
-    return _frame(existed)
+        df = _fetch(conn, q)
+        df = _moved_on(df, conn.execute(_day_events(filters, day_start(day), as_of)).mappings())
+    df = _frame(df)
+    existed = df["state"].notna() | df["created_at"].isna() | (df["created_at"] <= as_of)
+    return df[existed.to_numpy()].reset_index(drop=True)
+
+
+def _moved_on(df: pd.DataFrame, day_events) -> pd.DataFrame:
+    """The board rows moved past the day's events (in order); untouched rows as they were."""
+    day_events = list(day_events)
+    if not day_events:
+        return df
+    at = pd.Series(range(len(df)), index=df["bs_id"])
+    touched = list(dict.fromkeys(e["bs_id"] for e in day_events))
+    rows = dict(zip(touched, df.iloc[at[touched].to_numpy()].to_dict("records"), strict=True))
+    for e in day_events:
+        _move_on(rows[e["bs_id"]], e)
+    kept = df[~df["bs_id"].isin(touched)]
+    changed = pd.DataFrame.from_records(list(rows.values()), columns=df.columns)
+    order = pd.concat([at[kept["bs_id"]], at[changed["bs_id"]]], ignore_index=True)
+    both = pd.concat([kept, changed], ignore_index=True)
+    return both.iloc[order.argsort(kind="stable")].reset_index(drop=True)
 
 
 def _day_events(filters: Filters, start: datetime, as_of: datetime) -> Select:
@@ -193,7 +212,7 @@ def _changes(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
         .group_by(inner.c.hour, inner.c.system, inner.c.state, inner.c.prev)
     )
     with store.read() as conn:
-        df = pd.DataFrame(conn.execute(q).all(), columns=["hour", "system", "state", "prev", "n"])
+        df = rows_frame(conn.execute(q), ["hour", "system", "state", "prev", "n"])
     df["hour"] = pd.to_datetime(df["hour"], utc=True)
     return df
 

@@ -19,6 +19,7 @@ GRID_MAX_SITES = 60  # above this, the status grid becomes a region x system hea
 TIMELINE_MAX_ROWS = 200  # above this many rows, the outage timeline shows a choice of rows
 SLOWEST = 50  # ... by default the slowest 50 branch systems
 PAGE_SIZE = 50  # public page: branches per page
+BOX_POINTS_MAX = 2_000  # a box plot draws each value up to this many; past it, the box alone
 NAMED_PER_REGION = 10  # briefing: still-out systems named per region; the rest are counted
 SLOWEST_CHOICE = f"The {SLOWEST} slowest"  # the timeline's default choice (not a region)
 IN = Band.IN.value

@@ -14,6 +14,7 @@ import pandas as pd
 
 from restore.bounds import backdate_floor
 from restore.filters import NO_FILTER, Filters
+from restore.frames import times
 from restore.queries import BAND_VALUES
 from restore.readmodels.reads import Pairs, eta_rows, outage_rows, span_rows
 from restore.store import Store, now_utc
@@ -53,7 +54,7 @@ def segments(
     at scale asks `only` for the (branch name, system key) pairs it draws.
     """
     df = span_rows(store, filters, until or now_utc(), only)
-    df["start"] = pd.to_datetime(df["start"], utc=True).clip(lower=_floor(store, until))
+    df["start"] = df["start"].clip(lower=_floor(store, until))
     df["end"] = df.groupby("bs")["start"].shift(-1)
     if until is not None:
         df["end"] = df["end"].fillna(pd.Timestamp(until))
@@ -66,7 +67,7 @@ def slippage(
 ) -> pd.DataFrame:
     """Every time a system's expected restoration date moved: from, to, and by how many days."""
     df = eta_rows(store, filters, until or now_utc())
-    df["at"] = pd.to_datetime(df["at"], utc=True)
+    df["at"] = times(df["at"])
     for col in ("from", "to"):  # SQLite returns window-function dates as text
         df[col] = pd.to_datetime(df[col]).dt.date
     df["days"] = [(b - a).days for a, b in zip(df["from"], df["to"], strict=True)]

@@ -470,3 +470,32 @@ def test_timeline_rows_from_episodes_match_those_from_every_stretch(fresh_store,
     assert from_episodes["days_lost"].round(6).tolist() == [8.0, 6.0]
     only = timelines.segments(fresh_store, until=NOW, only=(("Kent", "email"),))
     assert set(only["branch"]) == {"Kent"} and len(only) == 4  # its four stretches, no others
+
+
+def _episodes(n: int, seed: int = 3) -> pd.DataFrame:
+    rng = random.Random(seed)
+    days = [rng.expovariate(1 / 6) for _ in range(n)]
+    return pd.DataFrame({"branch": [f"Site {i}" for i in range(n)],
+                         "system": ["email"] * n, "days": days})  # fmt: skip
+
+
+def test_box_plots_send_the_box_not_every_value_past_the_limit():
+    """Time to restore at national scale: the figure stays the same size however many
+    episodes there are, and its box is the data's own quartiles and whiskers."""
+    few = charts.ttr_chart(_episodes(scale.BOX_POINTS_MAX), {"email": "Email"})
+    assert len(few.data[0].x) == scale.BOX_POINTS_MAX and few.data[0].boxpoints == "all"
+    sizes = []
+    for n in (5_000, 50_000):
+        eps = _episodes(n)
+        box = charts.ttr_chart(eps, {"email": "Email"}).data[0]
+        assert box.x is None and box.boxpoints is False and box.y == ("Email",)
+        q = eps["days"].quantile([0.25, 0.5, 0.75]).tolist()
+        assert [box.q1[0], box.median[0], box.q3[0]] == pytest.approx(q)
+        assert eps["days"].min() <= box.lowerfence[0] <= q[0]
+        assert q[2] <= box.upperfence[0] <= eps["days"].max()
+        assert box.upperfence[0] <= q[2] + 1.5 * (q[2] - q[0])
+        sizes.append(len(charts.ttr_chart(eps, {"email": "Email"}).to_json()))
+    assert sizes[1] < sizes[0] * 1.1  # ten times the episodes, the same figure
+    slips = _episodes(5_000).assign(**{"from": date(2026, 4, 1), "to": date(2026, 4, 9)})
+    box = charts.slippage_chart(slips, {"email": "Email"}).data[0]
+    assert box.y is None and box.x == ("Email (5,000 moves)",) and box.median[0] > 0

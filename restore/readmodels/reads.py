@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import pandas as pd
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.sql import Select
 
 from restore.filters import Filters, scope
+from restore.frames import raw_time, rows_frame, times
 from restore.readmodels.tables import eta_moves, outages, state_days, state_spans
 from restore.store import Store, branch_systems, branches, incidents, systems
 from restore.timefmt import LONDON, london_date
@@ -44,13 +45,13 @@ def day_deltas(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
     its day from rm_state_days, its own day from that day's state spans up to `until`."""
     day = london_date(until)
     q = _day_filters(
-        select(state_days.c.day, systems.c.key, state_days.c.state, state_days.c.n)
+        select(state_days.c.day, systems.c.key, state_days.c.state, func.sum(state_days.c.n))
         .join(systems, systems.c.id == state_days.c.system_id)
         .where(state_days.c.day < day),
         filters,
-    )
+    ).group_by(state_days.c.day, systems.c.key, state_days.c.state)  # over regions, incidents
     with store.read() as conn:
-        whole = pd.DataFrame(conn.execute(q).all(), columns=["day", "system", "state", "n"])
+        whole = rows_frame(conn.execute(q), ["day", "system", "state", "n"])
         part = _partial_day(conn, filters, day_start(day), until)
     part["day"] = day
     return pd.concat([whole, part], ignore_index=True) if len(part) else whole
@@ -69,9 +70,7 @@ def _partial_day(conn, filters: Filters, start: datetime, until: datetime) -> pd
         ),
         touched=False,
     )  # fmt: skip
-    rows = pd.DataFrame(
-        conn.execute(q).all(), columns=["system", "state", "inc", "prev", "prev_inc"]
-    )
+    rows = rows_frame(conn.execute(q), ["system", "state", "inc", "prev", "prev_inc"])
     wanted = None
     if filters.incident:
         wanted = conn.execute(_incident_id(filters.incident)).scalar()
@@ -101,17 +100,17 @@ def outage_rows(store: Store, filters: Filters, until: datetime) -> pd.DataFrame
     """Episodes that began by `until`; one still running at `until` has no end."""
     q = _named(
         filters,
-        select(outages.c.down_at, outages.c.restored_at)
+        select(raw_time(outages.c.down_at), raw_time(outages.c.restored_at))
         .select_from(outages)
         .join(branch_systems, branch_systems.c.id == outages.c.bs_id)
         .where(outages.c.down_at <= until)
         .order_by(outages.c.bs_id, outages.c.down_at),
     )
     with store.read() as conn:
-        df = pd.DataFrame(conn.execute(q).all(), columns=["down_at", "restored_at", "branch",
+        df = rows_frame(conn.execute(q), ["down_at", "restored_at", "branch",
                                                           "system"])  # fmt: skip
-    df["down_at"] = pd.to_datetime(df["down_at"], utc=True)
-    df["restored_at"] = pd.to_datetime(df["restored_at"], utc=True)
+    df["down_at"] = times(df["down_at"])
+    df["restored_at"] = times(df["restored_at"])
     df.loc[df["restored_at"] > pd.Timestamp(until), "restored_at"] = pd.NaT
     return df[["branch", "system", "down_at", "restored_at"]]
 
@@ -124,32 +123,46 @@ def span_rows(
     s = state_spans
     q = _named(
         filters,
-        select(s.c.bs_id.label("bs"), s.c.state, s.c.started_at)
+        select(s.c.bs_id.label("bs"), s.c.state, raw_time(s.c.started_at))
         .select_from(s)
         .join(branch_systems, branch_systems.c.id == s.c.bs_id)
         .where(s.c.started_at <= until)
         .where(s.c.prev_state.is_(None) | (s.c.prev_state != s.c.state))
         .order_by(s.c.bs_id, s.c.event_id),
     )
-    if only is not None:
-        q = q.where(tuple_(branches.c.name, systems.c.key).in_(list(only)))
     with store.read() as conn:
-        df = pd.DataFrame(conn.execute(q).all(), columns=["bs", "state", "start", "branch",
-                                                          "system"])  # fmt: skip
+        if only is not None:
+            q = q.where(s.c.bs_id.in_(_ids(conn, only)))
+        df = rows_frame(conn.execute(q), ["bs", "state", "start", "branch", "system"])
+    df["start"] = times(df["start"])
     return df[["branch", "system", "bs", "state", "start"]]
+
+
+def _ids(conn, pairs: Pairs) -> list[int]:
+    """The branch system ids of (branch name, system key) pairs: looked up first, so that
+    the spans are read through their bs_id index."""
+    if not pairs:
+        return []
+    q = (
+        select(branch_systems.c.id)
+        .join(branches, branches.c.id == branch_systems.c.branch_id)
+        .join(systems, systems.c.id == branch_systems.c.system_id)
+        .where(tuple_(branches.c.name, systems.c.key).in_(list(pairs)))
+    )
+    return list(conn.execute(q).scalars())
 
 
 def eta_rows(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
     q = _named(
         filters,
-        select(eta_moves.c.at, eta_moves.c.from_eta, eta_moves.c.to_eta)
+        select(raw_time(eta_moves.c.at), eta_moves.c.from_eta, eta_moves.c.to_eta)
         .select_from(eta_moves)
         .join(branch_systems, branch_systems.c.id == eta_moves.c.bs_id)
         .where(eta_moves.c.at <= until)
         .order_by(eta_moves.c.event_id),
     )
     with store.read() as conn:
-        df = pd.DataFrame(conn.execute(q).all(), columns=["at", "from", "to", "branch", "system"])
+        df = rows_frame(conn.execute(q), ["at", "from", "to", "branch", "system"])
     return df[["branch", "system", "at", "from", "to"]]
 
 

@@ -49,12 +49,15 @@ def split_key(text: str) -> tuple[str, str]:
     return branch.strip(), system.strip()
 
 
-def _names(conn: Connection) -> dict[int, str]:
-    rows = conn.execute(
+def _names(conn: Connection, ids: set[int] | None = None) -> dict[int, str]:
+    q = (
         select(branch_systems.c.id, branches.c.slug, systems.c.key)
         .join(branches, branches.c.id == branch_systems.c.branch_id)
         .join(systems, systems.c.id == branch_systems.c.system_id)
-    ).all()
+    )
+    if ids is not None:
+        q = q.where(branch_systems.c.id.in_(sorted(ids)))
+    rows = conn.execute(q).all()
     return {r.id: f"{r.slug}:{r.key}" for r in rows}
 
 
@@ -244,7 +247,11 @@ class Node:
         return f"{self.branch} · {self.system} ({state})"
 
 
-def _nodes(board: pd.DataFrame) -> dict[str, Node]:
+def _nodes(board: pd.DataFrame, only: set[str] | None = None) -> dict[str, Node]:
+    """The board's rows as Nodes by "slug:system" key; `only` some keys (a national board
+    has 100,000 rows, a dependency graph a few dozen)."""
+    if only is not None:
+        board = board[(board["slug"] + ":" + board["system"]).isin(only)]
     out = {}
     for r in board[["branch", "slug", "system", "system_name", "state", "eta"]].itertuples():
         key = f"{r.slug}:{r.system}"
@@ -256,8 +263,9 @@ def _nodes(board: pd.DataFrame) -> dict[str, Node]:
 
 def _graph(store: Store) -> dict[str, set[str]]:
     with store.read() as conn:
-        names = _names(conn)
-        return {names[a]: {names[b] for b in bs} for a, bs in _edges(conn).items()}
+        edges = _edges(conn)
+        names = _names(conn, set(edges) | {b for bs in edges.values() for b in bs})
+        return {names[a]: {names[b] for b in bs} for a, bs in edges.items()}
 
 
 def _reach(graph: dict[str, set[str]], start: str) -> list[str]:
@@ -306,8 +314,8 @@ def critical_path(store: Store, board: pd.DataFrame | None = None) -> list[Node]
     and the system that waits longest last; [] when nothing is blocked. A chain's date is
     the latest expected date on it; an undated chain comes before any dated one, and among
     equals the longer chain wins."""
-    nodes = _nodes(_board(store, board))
     graph = _graph(store)
+    nodes = _nodes(_board(store, board), set(graph) | {k for ks in graph.values() for k in ks})
     best: tuple = ()
     best_chain: list[str] = []
 
