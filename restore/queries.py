@@ -49,7 +49,12 @@ def _board_select(last_id, since, note_id, via=None) -> Select:
     """Every branch system with the event `last_id` points at (outer join: may have none),
     and the newest note (`note_id`), which a check-in without a note leaves in view."""
     noted = events.alias("noted")
-    return scope(
+    # Branches and systems joined first, so that a region's board starts from its branches
+    # (SQLite keeps the join order of outer joins; a scope() after them scanned every row).
+    sites = branch_systems.join(branches, branches.c.id == branch_systems.c.branch_id).join(
+        systems, systems.c.id == branch_systems.c.system_id
+    )
+    return (
         select(
             branches.c.name.label("branch"),
             branches.c.slug,
@@ -70,11 +75,12 @@ def _board_select(last_id, since, note_id, via=None) -> Select:
             branch_systems.c.workaround,
             raw_time(branch_systems.c.created_at).label("created_at"),
         )
-        .select_from(branch_systems if via is None else branch_systems.outerjoin(*via))
+        .select_from(sites if via is None else sites.outerjoin(*via))
         .outerjoin(events, events.c.id == last_id)
         .outerjoin(noted, noted.c.id == note_id)
         .outerjoin(incidents, incidents.c.id == events.c.incident_id)
-    ).order_by(branches.c.is_hq.desc(), branches.c.name, systems.c.id)
+        .order_by(branches.c.is_hq.desc(), branches.c.name, systems.c.id)
+    )
 
 
 def _frame(df: pd.DataFrame) -> pd.DataFrame:
