@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import case, func, literal_column, select
 
 from restore.domain import STATE_IDS, Band, band_of
-from restore.store import Store, branch_systems, branches, events, systems
+from restore.store import Store, branch_systems, branches, events, incidents, systems
 from restore.timefmt import LONDON, london_date
 
 IN_STATES = [s for s in STATE_IDS if band_of(s) is Band.IN]
@@ -36,8 +36,12 @@ class Moments:
 
 
 def board_signature(rows) -> list[tuple]:
-    """(branch, system, state) for every branch system, sorted; '' for no report."""
-    return sorted((b, s, st if isinstance(st, str) else "") for b, s, st in rows)
+    """(branch, system, state, newest note) for every branch system, sorted; '' for none."""
+    return sorted((b, s, _text(st), _text(n)) for b, s, st, n in rows)
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def series_signature(frame: pd.DataFrame) -> pd.DataFrame:
@@ -52,7 +56,8 @@ def series_signature(frame: pd.DataFrame) -> pd.DataFrame:
 def signature(name: str, answer) -> object:
     """The comparable core of a READERS answer (what the app's read returned)."""
     if name in ("board", "board_as_of", "board_day_before"):
-        return board_signature(answer[["branch", "system", "state"]].itertuples(index=False))
+        cols = ["branch", "system", "state", "note"]
+        return board_signature(answer[cols].itertuples(index=False))
     if name == "progress":
         return series_signature(answer)
     if name == "progress_by_system":
@@ -107,31 +112,53 @@ def _names():
 
 
 def floor_board(store: Store, m: Moments):
+    """What the board shows of each system, through its pointers to its newest event and
+    newest note: one join, rows as the driver gives them."""
+    noted = events.alias("noted")
     q = (
         _names()
-        .add_columns(events.c.state)
+        .add_columns(events.c.state, noted.c.note, *_shown(events), noted.c.effective_at,
+                     branch_systems.c.since, branch_systems.c.workaround)
         .outerjoin(events, events.c.id == branch_systems.c.last_event_id)
+        .outerjoin(noted, noted.c.id == branch_systems.c.note_event_id)
+        .outerjoin(incidents, incidents.c.id == events.c.incident_id)
     )
     with store.read() as conn:
-        return board_signature(conn.execute(q).all())
+        return board_signature(r[:4] for r in conn.execute(q).all())
 
 
-def _state_at(at: datetime):
-    return (
-        select(events.c.state)
-        .where(events.c.branch_system_id == branch_systems.c.id, events.c.effective_at <= at)
-        .order_by(events.c.effective_at.desc(), events.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
+def _shown(e) -> list:
+    """The rest of what the board shows of an event (the floor fetches it, as the read does)."""
+    return [e.c.effective_at, e.c.eta, e.c.actor, e.c.source, e.c.id, incidents.c.name]
+
+
+def _newest_id(at: datetime, noted: bool = False):
+    """The id of each system's newest event by `at` (with a note, if `noted`)."""
+    q = select(events.c.id).where(
+        events.c.branch_system_id == branch_systems.c.id, events.c.effective_at <= at
     )
+    if noted:
+        q = q.where(events.c.note.is_not(None), events.c.note != "")
+    return q.order_by(events.c.effective_at.desc(), events.c.id.desc()).limit(1).scalar_subquery()
 
 
 def floor_as_of(at_name: str) -> Callable:
+    """The board as of a moment from the log alone: per system, its newest event and its
+    newest note by then (correlated, through the (system, time) index)."""
+
     def run(store: Store, m: Moments):
+        at = getattr(m, at_name)
+        last, noted = events.alias("last"), events.alias("noted")
+        q = (
+            _names()
+            .add_columns(last.c.state, noted.c.note, *_shown(last), noted.c.effective_at,
+                         branch_systems.c.workaround)
+            .outerjoin(last, last.c.id == _newest_id(at))
+            .outerjoin(noted, noted.c.id == _newest_id(at, noted=True))
+            .outerjoin(incidents, incidents.c.id == last.c.incident_id)
+        )
         with store.read() as conn:
-            return board_signature(
-                conn.execute(_names().add_columns(_state_at(getattr(m, at_name)))).all()
-            )
+            return board_signature(r[:4] for r in conn.execute(q).all())
 
     return run
 
@@ -248,7 +275,8 @@ def naive_log(store: Store) -> pd.DataFrame:
     q = (
         select(
             events.c.id, events.c.branch_system_id.label("bs"), events.c.state,
-            events.c.effective_at.label("at"), events.c.eta, branches.c.name.label("branch"),
+            events.c.effective_at.label("at"), events.c.eta, events.c.note,
+            branches.c.name.label("branch"),
             systems.c.key.label("system"),
         )
         .join(branch_systems, branch_systems.c.id == events.c.branch_system_id)
@@ -265,7 +293,9 @@ def _newest(df: pd.DataFrame, at: datetime | None = None):
     if at is not None:
         df = df[df["at"] <= pd.Timestamp(at)].sort_values(["at", "id"])
     last = df.groupby("bs").tail(1)
-    return board_signature(last[["branch", "system", "state"]].itertuples(index=False))
+    noted = df[df["note"].fillna("") != ""].groupby("bs")["note"].last()
+    last = last.assign(note=last["bs"].map(noted))
+    return board_signature(last[["branch", "system", "state", "note"]].itertuples(index=False))
 
 
 def _changes(df: pd.DataFrame, until: datetime) -> pd.DataFrame:
