@@ -218,7 +218,7 @@ class Inputs:
     """The frames a briefing is composed from, all as of one moment."""
 
     board: pd.DataFrame
-    board_day_before: pd.DataFrame
+    change_24h: int  # systems in service now minus 24 hours before (in_service_change)
     daily: pd.DataFrame
     incidents: pd.DataFrame
     episodes: pd.DataFrame
@@ -230,7 +230,7 @@ class Inputs:
 def compose(inputs: Inputs, as_of: datetime, previous: dict | None = None) -> Briefing:
     """The briefing as of `as_of` (aware), compared with a previous published one (its JSON)."""
     board = inputs.board
-    head = figures.headline(board, inputs.board_day_before, inputs.daily, inputs.incidents, as_of)
+    head = figures.headline(board, inputs.change_24h, inputs.daily, inputs.incidents, as_of)
     overdue = queries.overdue(board, as_of)
     stale = queries.stale(board, as_of)
     overdue_keys = {key(r.branch, r.system_name) for r in overdue.itertuples()}

@@ -37,7 +37,7 @@ def pictures(inputs: Inputs, as_of: datetime) -> tuple[bytes | None, bytes | Non
     """The progress chart and the status grid (past scale.GRID_MAX_SITES sites, its region x
     system heat map) as PNG, or (None, None) if they cannot be drawn."""
     head = figures.headline(
-        inputs.board, inputs.board_day_before, inputs.daily, inputs.incidents, as_of
+        inputs.board, inputs.change_24h, inputs.daily, inputs.incidents, as_of
     )
     try:
         progress = charts.progress_chart(inputs.daily, inputs.incidents, head.forecast, head.total)

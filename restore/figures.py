@@ -108,12 +108,13 @@ def forecast(progress_daily: pd.DataFrame, total: int, target: date | None) -> F
 
 def headline(
     board: pd.DataFrame,
-    board_day_before: pd.DataFrame,
+    change_24h: int,
     progress_daily: pd.DataFrame,
     incidents: pd.DataFrame,
     as_of: datetime,
 ) -> Headline:
-    """The overview's first line of figures, for the board as of `as_of`."""
+    """The overview's first line of figures, for the board as of `as_of`; `change_24h` is
+    queries.in_service_change over the 24 hours before it."""
     in_service = int((board["band"] == IN).sum())
     per_branch = (board["band"] == IN).groupby(board["branch"]).all()
     recent = board[board["at"] >= pd.Timestamp(as_of) - pd.Timedelta(hours=24)]
@@ -128,7 +129,7 @@ def headline(
         as_of=as_of,
         total=len(board),
         in_service=in_service,
-        change_24h=in_service - int((board_day_before["band"] == IN).sum()),
+        change_24h=change_24h,
         out_of_service=len(board) - in_service,
         branches_total=int(per_branch.size),
         branches_all_in_service=int(per_branch.sum()),

@@ -50,7 +50,7 @@ def compose(
     incidents = frames["incidents"]
     if incident:
         incidents = incidents[incidents["name"] == incident]
-    head = figures.headline(board, frames["board_day_before"], daily, incidents, as_of)
+    head = figures.headline(board, frames["change_24h"], daily, incidents, as_of)
     names = dict(zip(board["system"], board["system_name"], strict=False))
     per_system = {
         names.get(key, key): 100

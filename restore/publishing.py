@@ -24,7 +24,7 @@ def inputs_from(frames: dict) -> Inputs:
     """A briefing's inputs from readplan.moment()'s frames."""
     return Inputs(
         board=frames["board"],
-        board_day_before=frames["board_day_before"],
+        change_24h=frames["change_24h"],
         daily=frames["daily"],
         incidents=frames["incidents"],
         episodes=frames["episodes"],
@@ -34,7 +34,7 @@ def inputs_from(frames: dict) -> Inputs:
 def inputs(store: Store, as_of: datetime) -> Inputs:
     """The frames a briefing as of `as_of` is composed from, read straight from the log."""
     plan = readplan.moment(as_of, as_of)
-    keep = ("board", "board_day_before", "daily", "incidents", "episodes")
+    keep = ("board", "change_24h", "daily", "incidents", "episodes")
     frames = readplan.load({k: plan[k] for k in keep}, readplan.direct(store))
     return with_clocks(inputs_from(frames), store, as_of)
 

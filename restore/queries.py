@@ -19,6 +19,7 @@ from restore.bounds import backdate_floor
 from restore.domain import STATE_IDS, Band, band_of, label_of
 from restore.filters import NO_FILTER, Filters, scope
 from restore.frames import raw_time, rows_frame, times
+from restore.readmodels import reads as _reads
 from restore.readmodels.reads import day_deltas, day_start
 from restore.readmodels.tables import board_days
 from restore.store import (
@@ -154,6 +155,14 @@ def _moved_on(df: pd.DataFrame, day_events) -> pd.DataFrame:
     order = pd.concat([at[kept["bs_id"]], at[changed["bs_id"]]], ignore_index=True)
     both = pd.concat([kept, changed], ignore_index=True)
     return both.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+
+
+def in_service_change(
+    store: Store, since: datetime, filters: Filters = NO_FILTER, *, until: datetime | None = None
+) -> int:
+    """Systems in service at `until` (None: now) minus those in service at `since`: the
+    headline's change in 24 hours, without reading the board as it stood a day ago."""
+    return _reads.in_service_change(store, filters, since, until)
 
 
 def _day_events(filters: Filters, start: datetime, as_of: datetime) -> Select:

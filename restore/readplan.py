@@ -23,6 +23,7 @@ from restore.timefmt import LONDON, london_date
 READERS: dict[str, Callable[..., Any]] = {
     "board": queries.board,
     "board_as_of": queries.board_as_of,
+    "in_service_change": queries.in_service_change,
     "progress": queries.progress,
     "progress_by_system": queries.progress_by_system,
     "durations": timelines.durations,
@@ -55,8 +56,8 @@ def end_of_day(now: datetime) -> datetime:
 def moment(as_of: datetime | None, now: datetime, filters: Filters = NO_FILTER) -> dict[str, Read]:
     """The reads behind the overview and a briefing, live (`as_of` None) or as of a moment.
 
-    The one live read that needs the clock, the board 24 hours ago, is keyed to the
-    hour, so it is read again at most once an hour when nothing changes.
+    The one live read that needs the clock, the change in service over 24 hours, is keyed
+    to the hour, so it is read again at most once an hour when nothing changes.
     """
     live = as_of is None
     hour = now.replace(minute=0, second=0, microsecond=0)
@@ -64,8 +65,10 @@ def moment(as_of: datetime | None, now: datetime, filters: Filters = NO_FILTER) 
     daily = (("freq", "D"), ("until", end_of_day(now) if live else as_of))
     return {
         "board": Read("board", (filters,)) if live else Read("board_as_of", (as_of, filters)),
-        "board_day_before": Read(
-            "board_as_of", ((hour if live else as_of) - timedelta(hours=24), filters)
+        "change_24h": Read(
+            "in_service_change",
+            ((hour if live else as_of) - timedelta(hours=24), filters),
+            (("until", None if live else as_of),),
         ),
         "daily": Read("progress", (filters,), daily),
         "by_system": Read("progress_by_system", (filters,), daily),

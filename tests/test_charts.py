@@ -32,9 +32,8 @@ def demo(tmp_path_factory):
     board = queries.board_as_of(store, NOW)
     daily = queries.progress(store, until=NOW, freq="D")
     incidents = queries.incidents_frame(store)
-    head = figures.headline(
-        board, queries.board_as_of(store, NOW - timedelta(days=1)), daily, incidents, NOW
-    )
+    change = queries.in_service_change(store, NOW - timedelta(days=1), until=NOW)
+    head = figures.headline(board, change, daily, incidents, NOW)
     names = dict(zip(board["system"], board["system_name"], strict=False))
     per_system = {
         names[key]: 100 * part["in service"] / int((board["system"] == key).sum())

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from restore import queries, readmodels, timelines
 from restore.directory import add_incident
 from restore.domain import STATE_IDS, legal_next_states
-from restore.filters import Filters
+from restore.filters import NO_FILTER, Filters
 from restore.readmodels.tables import MODEL_TABLES
 from restore.records import RuleError, ValidationError, record_status
 from restore.store import branch_systems, events, systems
@@ -151,3 +151,22 @@ def test_the_incident_filter_counts_the_states_each_incident_set(mixed):
     total = queries.progress(mixed, until=NOW)
     last = total.index[-1]
     assert hq.loc[last, "restored"] + branch.loc[last, "restored"] == total.loc[last, "restored"]
+
+
+@pytest.mark.parametrize("hours", [30, 200, 400])
+def test_the_change_in_24_hours_equals_the_difference_of_two_boards(mixed, hours):
+    """The headline's change in service over a day, read from the state stretches, is what
+    comparing the board at both ends gives (with any filter)."""
+    end = START + timedelta(hours=hours)
+    since = end - timedelta(hours=24)
+
+    def in_service(board):
+        return int((board["band"] == "in service").sum())
+
+    for filters in (NO_FILTER, Filters(incident="Branch attack"), Filters(systems=("email",))):
+        expected = in_service(queries.board_as_of(mixed, end, filters)) - in_service(
+            queries.board_as_of(mixed, since, filters)
+        )
+        assert queries.in_service_change(mixed, since, filters, until=end) == expected
+    live = in_service(queries.board(mixed)) - in_service(queries.board_as_of(mixed, since))
+    assert queries.in_service_change(mixed, since) == live

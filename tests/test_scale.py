@@ -287,7 +287,7 @@ def _briefing(board: pd.DataFrame) -> briefing.Briefing:
     empty = pd.DataFrame(columns=["name", "started_at", "target_date"])
     episodes = pd.DataFrame(columns=["branch", "system", "down_at", "restored_at", "days"])
     daily = pd.DataFrame(columns=[b.value for b in Band])
-    return briefing.compose(briefing.Inputs(board, board, daily, empty, episodes), NOW)
+    return briefing.compose(briefing.Inputs(board, 0, daily, empty, episodes), NOW)
 
 
 def test_the_briefing_counts_still_out_per_region_and_names_at_most_10_each():

@@ -58,6 +58,8 @@ def signature(name: str, answer) -> object:
     if name in ("board", "board_as_of", "board_day_before"):
         cols = ["branch", "system", "state", "note"]
         return board_signature(answer[cols].itertuples(index=False))
+    if name == "change_24h":
+        return int(answer)
     if name == "progress":
         return series_signature(answer)
     if name == "progress_by_system":
@@ -163,6 +165,20 @@ def floor_as_of(at_name: str) -> Callable:
     return run
 
 
+def floor_change(store: Store, m: Moments) -> int:
+    """In service now (through the pointers) minus in service a day before (each system's
+    newest event by then, correlated)."""
+    up = lambda state: func.sum(case((state.in_(IN_STATES), 1), else_=0))  # noqa: E731
+    now, then = events.alias("now"), events.alias("then")
+    q = select(up(now.c.state), up(then.c.state)).select_from(
+        branch_systems.outerjoin(now, now.c.id == branch_systems.c.last_event_id)
+        .outerjoin(then, then.c.id == _newest_id(m.day_before))
+    )  # fmt: skip
+    with store.read() as conn:
+        now, before = conn.execute(q).one()
+    return int(now or 0) - int(before or 0)
+
+
 def _hour(store: Store, col):
     if store.dialect == "sqlite":
         return func.strftime("%Y-%m-%d %H:00:00", col)
@@ -259,6 +275,7 @@ FLOORS: dict[str, Callable[[Store, Moments], object]] = {
     "board": floor_board,
     "board_as_of": floor_as_of("past"),
     "board_day_before": floor_as_of("day_before"),
+    "change_24h": floor_change,
     "progress": floor_progress,
     "progress_by_system": floor_progress_by_system,
     "durations": floor_durations,
@@ -298,6 +315,13 @@ def _newest(df: pd.DataFrame, at: datetime | None = None):
     return board_signature(last[["branch", "system", "state", "note"]].itertuples(index=False))
 
 
+def _in_service(df: pd.DataFrame, at: datetime | None = None) -> int:
+    if at is not None:
+        df = df[df["at"] <= pd.Timestamp(at)]
+    last = df.sort_values(["at", "id"]).groupby("bs").tail(1)
+    return int(last["state"].isin(IN_STATES).sum())
+
+
 def _changes(df: pd.DataFrame, until: datetime) -> pd.DataFrame:
     df = df[df["at"] <= pd.Timestamp(until)]
     prev = df.groupby("bs")["state"].shift()
@@ -334,6 +358,7 @@ NAIVE: dict[str, Callable[[pd.DataFrame, Moments], object]] = {
     "board": lambda df, m: _newest(df),
     "board_as_of": lambda df, m: _newest(df, m.past),
     "board_day_before": lambda df, m: _newest(df, m.day_before),
+    "change_24h": lambda df, m: _in_service(df) - _in_service(df, m.day_before),
     "progress": lambda df, m: daily(_changes(df, m.until), m.until),
     "progress_by_system": lambda df, m: {
         k: daily(part, m.until) for k, part in sorted(_changes(df, m.until).groupby("system"))

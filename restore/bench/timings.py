@@ -39,12 +39,14 @@ def best(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
 
 def reads_of(moments: peers.Moments) -> dict[str, Read]:
     """The live overview's reads (readplan.moment(None, now)), plus the board as of a past
-    moment, by READERS name (the board 24 hours ago as `board_day_before`)."""
+    moment, by READERS name (the board 24 hours ago as `board_day_before`, which the
+    headline's change in 24 hours, `change_24h`, used to be computed from)."""
     plan = readplan.moment(None, moments.now)
     return {
         "board": plan["board"],
         "board_as_of": Read("board_as_of", (moments.past, NO_FILTER)),
-        "board_day_before": plan["board_day_before"],
+        "board_day_before": Read("board_as_of", (moments.day_before, NO_FILTER)),
+        "change_24h": plan["change_24h"],
         "progress": plan["daily"],
         "progress_by_system": plan["by_system"],
         "durations": plan["episodes"],
@@ -58,7 +60,7 @@ def moments_for(clock: datasets.Clock) -> peers.Moments:
     return peers.Moments(
         now=clock.now,
         past=clock.past,
-        day_before=plan["board_day_before"].args[0],
+        day_before=plan["change_24h"].args[0],
         until=dict(plan["daily"].kwargs)["until"],
     )
 
@@ -93,6 +95,8 @@ def measure_reads(store: Store, moments: peers.Moments, repeat: int) -> dict:
 
 
 def _rows(answer) -> int:
+    if isinstance(answer, int):
+        return 1
     return sum(len(v) for v in answer.values()) if isinstance(answer, dict) else len(answer)
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import pandas as pd
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.sql import Select
 
+from restore.domain import STATE_IDS, Band, band_of
 from restore.filters import Filters, scope
 from restore.frames import raw_time, rows_frame, times
 from restore.readmodels.tables import eta_moves, outages, state_days, state_spans
@@ -16,6 +17,7 @@ from restore.store import Store, branch_systems, branches, incidents, systems
 from restore.timefmt import LONDON, london_date
 
 Pairs = tuple[tuple[str, str], ...]  # (branch name, system key)
+IN_STATES = [s for s in STATE_IDS if band_of(s) is Band.IN]
 
 
 def day_start(day: date) -> datetime:
@@ -55,6 +57,29 @@ def day_deltas(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
         part = _partial_day(conn, filters, day_start(day), until)
     part["day"] = day
     return pd.concat([whole, part], ignore_index=True) if len(part) else whole
+
+
+def in_service_change(
+    store: Store, filters: Filters, since: datetime, until: datetime | None
+) -> int:
+    """How many more systems are in service at `until` (None: now) than at `since`: each
+    state stretch that began in between moved one system into or out of service (or
+    neither). Reads the stretches of one day, not two boards."""
+    s = state_spans
+    into = case((s.c.state.in_(IN_STATES), 1), else_=0)
+    out_of = case((s.c.prev_state.in_(IN_STATES), 1), else_=0)
+    q = filters.apply(
+        scope(
+            select(func.coalesce(func.sum(into - out_of), 0))
+            .select_from(s)
+            .join(branch_systems, branch_systems.c.id == s.c.bs_id)
+            .where(s.c.started_at > since)
+        )
+    )
+    if until is not None:
+        q = q.where(s.c.started_at <= until)
+    with store.read() as conn:
+        return int(conn.execute(q).scalar_one())
 
 
 def _partial_day(conn, filters: Filters, start: datetime, until: datetime) -> pd.DataFrame:
@@ -166,4 +191,4 @@ def eta_rows(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
     return df[["branch", "system", "at", "from", "to"]]
 
 
-__all__ = ["day_deltas", "eta_rows", "outage_rows", "span_rows"]
+__all__ = ["day_deltas", "eta_rows", "in_service_change", "outage_rows", "span_rows"]

@@ -34,7 +34,7 @@ def draft_tab() -> None:
     when = as_of or now
     with st.spinner("Writing the briefing..."):
         plan = readplan.moment(as_of, now)
-        keep = ("board", "board_day_before", "daily", "incidents", "episodes")
+        keep = ("board", "change_24h", "daily", "incidents", "episodes")
         inputs = publishing.with_clocks(
             publishing.inputs_from(data.load({k: plan[k] for k in keep})), data.store(), when
         )
@@ -77,7 +77,7 @@ def draft_tab() -> None:
     # Our own Markdown, with every piece of user text escaped inside it.
     st.markdown(to_markdown(draft))
     head = figures.headline(
-        inputs.board, inputs.board_day_before, inputs.daily, inputs.incidents, when
+        inputs.board, inputs.change_24h, inputs.daily, inputs.incidents, when
     )
     st.plotly_chart(
         charts.progress_chart(inputs.daily, inputs.incidents, head.forecast, head.total),
