@@ -42,11 +42,20 @@ def positions(conn: Connection, bs_ids: list[int]) -> dict[int, Position]:
     return out
 
 
-def apply(conn: Connection, appended: list[tuple[dict, int]]) -> None:
-    """Account for freshly inserted events (row, id), in order, in every read model."""
+def apply(
+    conn: Connection, appended: list[tuple[dict, int]], pos: dict[int, Position] | None = None
+) -> None:
+    """Account for freshly inserted events (row, id), in order, in every read model.
+
+    `pos` is where each system stood before them (see positions; read here if None). The
+    rows only this system's writers touch go first; the day counts and write counters, which
+    every writer in a region shares, go last, so their row locks are held only until commit.
+    """
     if not appended:
         return
-    pos = positions(conn, [row["branch_system_id"] for row, _ in appended])
+    if pos is None:
+        pos = positions(conn, [row["branch_system_id"] for row, _ in appended])
+    known = _listed(pos)
     ch = Changes()
     for row, event_id in appended:
         at = row["effective_at"]
@@ -61,6 +70,17 @@ def apply(conn: Connection, appended: list[tuple[dict, int]]) -> None:
             bool(row["note"]),
         )
         step(pos[e.bs_id], e, ch)
+    ch.touched -= known
     write_rows(conn, ch)
     write_days(conn, ch)
     bump(conn, ch.topics)
+
+
+def _listed(pos: dict[int, Position]) -> set[tuple[int, int]]:
+    """(incident, system) pairs already in rm_incident_systems: each system's newest event
+    put its own there, so a check-in under the same incident need not upsert it again."""
+    return {
+        (p.incident_id, bs_id)
+        for bs_id, p in pos.items()
+        if p.state is not None and p.incident_id != NO_INCIDENT
+    }
