@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-READ_NAMES = ("board", "board_as_of", "board_day_before", "progress", "progress_by_system",
-              "durations", "segments", "slippage")  # fmt: skip
+READ_NAMES = ("board", "board_as_of", "board_day_before", "change_24h", "progress",
+              "progress_by_system", "durations", "segments", "slippage")  # fmt: skip
 
 
 @dataclass(frozen=True)
