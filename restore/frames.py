@@ -14,8 +14,15 @@ from sqlalchemy import String, type_coerce
 from sqlalchemy.sql import ColumnElement
 
 
-def rows_frame(rows: Iterable, columns: Sequence[str]) -> pd.DataFrame:
-    """A frame of `rows` (a Result or any iterable of rows) with `columns` in order."""
+def rows_frame(rows: Iterable, columns: Sequence[str], *, raw: bool = False) -> pd.DataFrame:
+    """A frame of `rows` (a Result or any iterable of rows) with `columns` in order.
+
+    `raw`: take a Result's rows straight from the driver's cursor, skipping SQLAlchemy's row
+    objects; only for queries whose columns need no conversion (text, numbers, raw_time)."""
+    if raw:
+        found = rows.cursor.fetchall()
+        rows.close()
+        return pd.DataFrame.from_records(found, columns=list(columns))
     rows = rows.all() if hasattr(rows, "all") else rows  # one fetchall, not a fetch per row
     return pd.DataFrame.from_records([tuple(r) for r in rows], columns=list(columns))
 

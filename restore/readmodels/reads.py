@@ -132,8 +132,7 @@ def outage_rows(store: Store, filters: Filters, until: datetime) -> pd.DataFrame
         .order_by(outages.c.bs_id, outages.c.down_at),
     )
     with store.read() as conn:
-        df = rows_frame(conn.execute(q), ["down_at", "restored_at", "branch",
-                                                          "system"])  # fmt: skip
+        df = rows_frame(conn.execute(q), ["down_at", "restored_at", "branch", "system"], raw=True)
     df["down_at"] = times(df["down_at"])
     df["restored_at"] = times(df["restored_at"])
     df.loc[df["restored_at"] > pd.Timestamp(until), "restored_at"] = pd.NaT
@@ -158,7 +157,7 @@ def span_rows(
     with store.read() as conn:
         if only is not None:
             q = q.where(s.c.bs_id.in_(_ids(conn, only)))
-        df = rows_frame(conn.execute(q), ["bs", "state", "start", "branch", "system"])
+        df = rows_frame(conn.execute(q), ["bs", "state", "start", "branch", "system"], raw=True)
     df["start"] = times(df["start"])
     return df[["branch", "system", "bs", "state", "start"]]
 
