@@ -46,6 +46,9 @@ def _band(state) -> str | None:
     return STATES[state].band.value if isinstance(state, str) else None
 
 
+_BANDS = {key: state.band.value for key, state in STATES.items()}  # map, not a call per row
+
+
 def _label(state) -> str:
     return STATES[state].label if isinstance(state, str) else NO_REPORT
 
@@ -65,7 +68,7 @@ def status_grid(board: pd.DataFrame) -> Alt:
 
 def site_grid(board: pd.DataFrame) -> Alt:
     """Counts per band, and each branch's systems by state label (branches in chart order)."""
-    bands = board["state"].map(_band)
+    bands = board["state"].map(_BANDS)
     n_branches = board["branch"].nunique()
     full = board.assign(up=bands == Band.IN.value).groupby("branch")["up"].all()
     summary = _band_counts(board, f"{_plural(n_branches, 'branch', 'branches')}")
@@ -77,7 +80,7 @@ def site_grid(board: pd.DataFrame) -> Alt:
 def _band_counts(board: pd.DataFrame, where: str) -> str:
     """"N of M systems in service across `where`; R recovering, O out of service[, U with no
     report]"."""
-    bands = board["state"].map(_band)
+    bands = board["state"].map(_BANDS)
     counts = {b.value: int((bands == b.value).sum()) for b in Band}
     text = (
         f"{counts[Band.IN.value]:,} of {len(board):,} systems in service across {where}; "
