@@ -7,6 +7,8 @@ the same transaction. On any error nothing is written.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -16,6 +18,7 @@ from sqlalchemy.engine import Connection
 from restore import notify, readmodels
 from restore.access import Action, Actor, PermissionDenied, can, require
 from restore.bounds import backdate_floor, backdate_margin
+from restore.combine import Combiner
 from restore.domain import (
     Band,
     RestoreError,
@@ -457,50 +460,214 @@ def write(
     `submission` is the form's idempotency key: a second write with the same key is
     refused. Raises NotFound, PermissionDenied, ConflictError, RuleError,
     DuplicateSubmission or ValidationError, and then writes nothing.
+
+    Writes that arrive together in this process share one transaction (see write_combiner);
+    each is still validated on its own, and one refused changes nothing for the others.
     """  # fmt: skip
     if not requests:
         raise ValidationError("nothing to record")
-    with store.write() as conn:
-        targets = _find_locked(conn, store, requests)
-        for target in targets:
-            require(actor, Action.RECORD_STATUS, branch_id=target.branch_id)
-        _refuse_repeated_submission(conn, submission)
-        # The clock is read under the lock, so "now" is never before a rival's commit.
-        now = now or now_utc()
-        batch, floor = [], backdate_floor(conn, now)
-        before = load_last_many(conn, targets)
-        for request, target in zip(requests, targets, strict=True):
-            row = _prepare(conn, actor, request, target, now, floor)
-            advance(target, row)
-            batch.append((target, row))
-        if submission:
-            batch[0][1]["submission"] = submission[:64]
-        ids = append(conn, batch, before)
+    job = _Job(store, actor, tuple(requests), submission)
+    if now is None:
+        return write_combiner(store).submit(job)  # alerts queued by _notify
+    # A caller's own clock (tests, replays): alone, at that moment.
+    ids = _outcome(_write_together(store, [job], now)[0])
     notify.after_commit(store, ids)  # alerts go out after the commit; never raises
     return ids
 
 
-def _find_locked(conn: Connection, store: Store, requests: list[Request]) -> list[Target]:
-    """find_target for each request, then lock them (ascending ids, so writers never deadlock).
+@dataclass(frozen=True)
+class _Job:
+    """One caller's write: all of its requests are recorded, or none."""
 
-    A single change, the usual write, is found and locked by one query instead of three:
-    each statement saved is a round trip less while the writer holds its locks."""
-    if len(requests) == 1:
-        found = _find_one_locked(conn, store, requests[0].branch, requests[0].system)
-        if found is not None:
-            return [found]
-    targets = [find_target(conn, r.branch, r.system) for r in requests]
-    store.lock_branch_systems(conn, [t.id for t in targets])
-    return targets
+    store: Store
+    actor: Actor
+    requests: tuple[Request, ...]
+    submission: str | None
+
+
+_COMBINERS: dict[str, Combiner[_Job]] = {}
+_COMBINERS_LOCK = threading.Lock()
+
+
+def write_combiner(store: Store) -> Combiner[_Job]:
+    """This process's combiner for the store's database: a group commit. Thirty-two
+    writers at once each paid a whole transaction (a dozen round trips, row locks on the
+    shared counters, a commit); together they pay about one each, plus their own rows."""
+    key = store.engine.url.render_as_string(hide_password=False)
+    with _COMBINERS_LOCK:
+        if key not in _COMBINERS:
+            _COMBINERS[key] = Combiner(_write_batch, after=_notify)
+        return _COMBINERS[key]
+
+
+def _write_batch(jobs: Sequence[_Job]) -> list[object]:
+    """The combiner's run: one transaction for all, or, if that fails for a reason no
+    validation caught (a database error), each job in a transaction of its own. Jobs that
+    touch a system an earlier job of the batch touches follow in a batch of their own."""
+    try:
+        outcomes = _write_together(jobs[0].store, jobs, None)
+    except Exception:
+        if len(jobs) == 1:
+            raise
+        return [
+            _capture(lambda job=job: _write_together(job.store, [job], None)[0]) for job in jobs
+        ]
+    later = [i for i, o in enumerate(outcomes) if o is _LATER]
+    if later:
+        rest = _capture(lambda: _write_batch([jobs[i] for i in later]))
+        for k, i in enumerate(later):
+            outcomes[i] = rest if isinstance(rest, BaseException) else rest[k]
+    return outcomes
+
+
+def _notify(jobs: Sequence[_Job], outcomes: list[object]) -> None:
+    """Queue a batch's alerts after its commit, once for all of it; never raises."""
+    ids = [i for o in outcomes if isinstance(o, list) for i in o]
+    if ids:
+        notify.after_commit(jobs[0].store, ids)
+
+
+def _capture(run) -> object:
+    try:
+        return run()
+    except Exception as e:
+        return e
+
+
+def _outcome(outcome: object) -> list[int]:
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome  # type: ignore[return-value]
+
+
+_LATER = object()  # a job sharing a system with an earlier one in the batch: next batch
+
+
+def _write_together(store: Store, jobs: Sequence[_Job], now: datetime | None) -> list[object]:
+    """Find, lock, validate and append every job in one transaction; per job, its event ids,
+    the RestoreError that refused it (and wrote nothing of it), or _LATER."""
+    outcomes: list[object] = [None] * len(jobs)
+    with store.write() as conn:
+        found = _find_jobs(conn, store, jobs, outcomes)
+        # The clock is read under the lock, so "now" is never before a rival's commit.
+        now = now or now_utc()
+        floor = backdate_floor(conn, now)
+        before = load_last_many(conn, [t for _, targets in found for t in targets])
+        batch, owners = [], []
+        for i, targets in found:
+            try:
+                rows = _prepare_job(conn, jobs[i], targets, now, floor)
+            except RestoreError as e:
+                outcomes[i] = e
+                continue
+            batch.extend(rows)
+            owners.append((i, len(rows)))
+        ids = append(conn, batch, before) if batch else []
+    for i, n in owners:
+        outcomes[i], ids = ids[:n], ids[n:]
+    return outcomes
+
+
+def _find_jobs(
+    conn: Connection, store: Store, jobs: Sequence[_Job], outcomes: list[object]
+) -> list[tuple[int, list[Target]]]:
+    """Each job's targets, checked for permission and a repeated submission, then all
+    locked together (ascending ids, so writers never deadlock). A job that fails gets its
+    error in `outcomes`; one touching a system an earlier job touches waits (_LATER)."""
+    found: list[tuple[int, list[Target]]] = []
+    taken: set[int] = set()
+    submitted: set[str] = set()
+    alone = len(jobs) == 1 and len(jobs[0].requests) == 1
+    known = {} if alone else _find_many(conn, [r for job in jobs for r in job.requests])
+    for i, job in enumerate(jobs):
+        try:
+            targets = _find_targets(conn, store, job.requests, lock=alone, known=known)
+            for target in targets:
+                require(job.actor, Action.RECORD_STATUS, branch_id=target.branch_id)
+            key = (job.submission or "")[:64]
+            if key in submitted:
+                raise DuplicateSubmission("this form was already recorded; nothing new was written")
+            _refuse_repeated_submission(conn, job.submission)
+        except RestoreError as e:
+            outcomes[i] = e
+            continue
+        ids = {t.id for t in targets}
+        if ids & taken:
+            outcomes[i] = _LATER
+            continue
+        taken |= ids
+        submitted |= {key} if key else set()
+        found.append((i, targets))
+    if not alone:
+        store.lock_branch_systems(conn, sorted(taken))
+    return found
+
+
+def _find_targets(
+    conn: Connection, store: Store, requests: Sequence[Request], *, lock: bool, known: dict
+) -> list[Target]:
+    """find_target for each request, from `known` (_find_many) where it is there. A single
+    change, the usual write, is found (and with `lock`, locked) by one query instead of
+    three: each statement saved is a round trip."""
+    out = []
+    for r in requests:
+        key = _names(r)
+        if key in known:
+            found = replace(known[key])  # each job advances its own copy
+        else:
+            found = _find_one(conn, store, r.branch, r.system, lock=lock and len(requests) == 1)
+        out.append(found or find_target(conn, r.branch, r.system))  # find_target says why not
+    return out
+
+
+def _names(r: Request) -> tuple[str, str]:
+    return (r.branch or "").strip().lower(), (r.system or "").strip().lower()
+
+
+def _find_many(conn: Connection, requests: Sequence[Request]) -> dict[tuple[str, str], Target]:
+    """Every request's branch system in one query, by its (branch, system) names as given;
+    names not found are left out (find_target then says why)."""
+    names = {_names(r) for r in requests}
+    if not names:
+        return {}
+    b_keys, s_keys = sorted({b for b, _ in names}), sorted({s for _, s in names})
+    rows = conn.execute(
+        _FIND.where(
+            func.lower(branches.c.name).in_(b_keys) | func.lower(branches.c.slug).in_(b_keys),
+            func.lower(systems.c.key).in_(s_keys),
+        ).order_by(branch_systems.c.id)
+    )
+    out: dict[tuple[str, str], Target] = {}
+    for row in rows:
+        for b in {row.name.lower(), row.slug.lower()}:
+            if (b, row.key.lower()) in names:
+                out.setdefault((b, row.key.lower()), Target(
+                    row.id, row.branch_id, row.name, row.key, row.since
+                ))  # fmt: skip
+    return out
+
+
+def _prepare_job(conn: Connection, job: _Job, targets: list[Target], now, floor) -> list:
+    """Every request of one job checked and advanced: (target, row) pairs to append."""
+    rows = []
+    for request, target in zip(job.requests, targets, strict=True):
+        row = _prepare(conn, job.actor, request, target, now, floor)
+        advance(target, row)
+        rows.append((target, row))
+    if job.submission:
+        rows[0][1]["submission"] = job.submission[:64]
+    return rows
 
 
 _BRANCH, _SYSTEM = bindparam("b_branch"), bindparam("b_system")
-_FIND_ONE = (
+_FIND = (
     select(branch_systems.c.id, branch_systems.c.since, systems.c.key,
-           branches.c.id.label("branch_id"), branches.c.name)
+           branches.c.id.label("branch_id"), branches.c.name, branches.c.slug)
     .join(branches, branches.c.id == branch_systems.c.branch_id)
     .join(systems, systems.c.id == branch_systems.c.system_id)
-    .where((func.lower(branches.c.name) == _BRANCH) | (func.lower(branches.c.slug) == _BRANCH))
+)  # fmt: skip
+_FIND_ONE = (
+    _FIND.where((func.lower(branches.c.name) == _BRANCH) | (func.lower(branches.c.slug) == _BRANCH))
     .where(func.lower(systems.c.key) == _SYSTEM)
     .order_by(branch_systems.c.id)
     .limit(1)
@@ -508,11 +675,13 @@ _FIND_ONE = (
 _FIND_ONE_LOCKED = _FIND_ONE.with_for_update(of=branch_systems)
 
 
-def _find_one_locked(conn: Connection, store: Store, branch: str, system: str) -> Target | None:
-    """find_target and lock_branch_systems in one query; None if not found (find_target then
-    says why)."""
+def _find_one(
+    conn: Connection, store: Store, branch: str, system: str, *, lock: bool
+) -> Target | None:
+    """find_target (and with `lock`, lock_branch_systems) in one query; None if not found
+    (find_target then says why)."""
     # SQLite's BEGIN IMMEDIATE already locks all.
-    q = _FIND_ONE if store.dialect == "sqlite" else _FIND_ONE_LOCKED
+    q = _FIND_ONE_LOCKED if lock and store.dialect != "sqlite" else _FIND_ONE
     key = {"b_branch": (branch or "").strip().lower(), "b_system": (system or "").strip().lower()}
     row = conn.execute(q, key).first()
     return None if row is None else Target(row.id, row.branch_id, row.name, row.key, row.since)

