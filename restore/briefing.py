@@ -187,7 +187,8 @@ def _risks(board, overdue, stale, episodes, as_of) -> dict[str, list[str]]:
         & (board["since"] <= pd.Timestamp(as_of) - LONG_VERIFICATION)
     ]
     repeat = episodes.groupby(["branch", "system"]).size()
-    names = dict(zip(board["system"], board["system_name"], strict=False))
+    kinds = board[["system", "system_name"]].drop_duplicates("system")
+    names = dict(zip(kinds["system"], kinds["system_name"], strict=True))
     return {
         "overdue": [
             f"{r.branch} {r.system_name}: expected {r.eta}, {r.days_overdue} days overdue"

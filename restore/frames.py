@@ -8,10 +8,13 @@ straight into columns.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 import pandas as pd
-from sqlalchemy import String, type_coerce
+from sqlalchemy import String
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 
 def rows_frame(rows: Iterable, columns: Sequence[str], *, raw: bool = False) -> pd.DataFrame:
@@ -27,12 +30,40 @@ def rows_frame(rows: Iterable, columns: Sequence[str], *, raw: bool = False) -> 
     return pd.DataFrame.from_records([tuple(r) for r in rows], columns=list(columns))
 
 
+class _RawTime(FunctionElement):
+    """A time column as text: SQLite's own; PostgreSQL's cast, since building a million
+    time-zone-aware datetime objects in the driver costs more than parsing the text."""
+
+    type = String()
+    inherit_cache = True
+    name = "raw_time"
+
+
+@compiles(_RawTime)
+def _as_stored(element: _RawTime, compiler, **kw) -> str:
+    return compiler.process(next(iter(element.clauses)), **kw)
+
+
+@compiles(_RawTime, "postgresql")
+def _as_text(element: _RawTime, compiler, **kw) -> str:
+    return f"CAST({compiler.process(next(iter(element.clauses)), **kw)} AS TEXT)"
+
+
 def raw_time(col) -> ColumnElement:
-    """A time column as the driver gives it (SQLite: text), to be parsed by `times` all at
-    once: a million values converted one by one in Python cost seconds."""
-    return type_coerce(col, String)
+    """A time column as text, to be parsed by `times` all at once (a million values
+    converted one by one in Python cost seconds). Only for SELECT lists."""
+    return _RawTime(col)
 
 
 def times(values) -> pd.Series:
     """raw_time values (text or datetimes, None for none) as aware UTC times."""
     return pd.to_datetime(values, utc=True, format="ISO8601")
+
+
+def dates(values: pd.Series) -> pd.Series:
+    """Date values as the driver gives them (SQLite: ISO text; PostgreSQL: dates) as dates,
+    None for none: one conversion per distinct day, not one per row."""
+    parsed = {v: date.fromisoformat(v) for v in values.dropna().unique() if isinstance(v, str)}
+    out = [parsed.get(v, v) if isinstance(v, str) else (v if isinstance(v, date) else None)
+           for v in values]  # fmt: skip
+    return pd.Series(out, index=values.index, dtype=object)

@@ -51,7 +51,8 @@ def compose(
     if incident:
         incidents = incidents[incidents["name"] == incident]
     head = figures.headline(board, frames["change_24h"], daily, incidents, as_of)
-    names = dict(zip(board["system"], board["system_name"], strict=False))
+    kinds = board[["system", "system_name"]].drop_duplicates("system")  # 100,000 rows at L
+    names = dict(zip(kinds["system"], kinds["system_name"], strict=True))
     per_system = {
         names.get(key, key): 100
         * series[Band.IN.value]

@@ -18,7 +18,7 @@ from sqlalchemy.sql import Select
 from restore.bounds import backdate_floor
 from restore.domain import STATE_IDS, Band, band_of, label_of
 from restore.filters import NO_FILTER, Filters, scope
-from restore.frames import raw_time, rows_frame, times
+from restore.frames import dates, raw_time, rows_frame, times
 from restore.readmodels import reads as _reads
 from restore.readmodels.reads import day_deltas, day_start
 from restore.readmodels.tables import board_days
@@ -48,7 +48,10 @@ BAND_VALUES = {s: band_of(s).value for s in STATE_IDS}
 
 def _board_select(last_id, since, note_id, via=None) -> Select:
     """Every branch system with the event `last_id` points at (outer join: may have none),
-    and the newest note (`note_id`), which a check-in without a note leaves in view."""
+    and the newest note (`note_id`), which a check-in without a note leaves in view.
+
+    Branches, systems and incidents come as ids (_named puts their names in): 100,000 rows
+    of repeated names cost more to build, row by row, than to look up a column at a time."""
     noted = events.alias("noted")
     # Branches and systems joined first, so that a region's board starts from its branches
     # (SQLite keeps the join order of outer joins; a scope() after them scanned every row).
@@ -57,39 +60,55 @@ def _board_select(last_id, since, note_id, via=None) -> Select:
     )
     return (
         select(
-            branches.c.name.label("branch"),
-            branches.c.slug,
-            branches.c.region,
-            branches.c.is_hq,
-            systems.c.key.label("system"),
-            systems.c.name.label("system_name"),
+            branch_systems.c.branch_id,
+            branch_systems.c.system_id,
             events.c.state,
             raw_time(since).label("since"),
             raw_time(events.c.effective_at).label("at"),
             events.c.eta,
-            func.coalesce(noted.c.note, "").label("note"),
+            noted.c.note,
             raw_time(noted.c.effective_at).label("note_at"),
             events.c.actor.label("updated_by"),
             events.c.source,
             events.c.id.label("event_id"),
-            incidents.c.name.label("incident"),
+            events.c.incident_id,
             branch_systems.c.workaround,
             raw_time(branch_systems.c.created_at).label("created_at"),
         )
         .select_from(sites if via is None else sites.outerjoin(*via))
         .outerjoin(events, events.c.id == last_id)
         .outerjoin(noted, noted.c.id == note_id)
-        .outerjoin(incidents, incidents.c.id == events.c.incident_id)
         .order_by(branches.c.is_hq.desc(), branches.c.name, systems.c.id)
     )
 
 
+_BRANCH_NAMES = select(
+    branches.c.id, branches.c.name.label("branch"), branches.c.slug, branches.c.region,
+    branches.c.is_hq,
+)  # fmt: skip
+_SYSTEM_NAMES = select(
+    systems.c.id, systems.c.key.label("system"), systems.c.name.label("system_name")
+)
+_INCIDENT_NAMES = select(incidents.c.id, incidents.c.name.label("incident"))
+
+
+def _named(conn, df: pd.DataFrame) -> pd.DataFrame:
+    """Board rows with branch, system and incident names looked up by id, a column at a time."""
+    for q, key in ((_BRANCH_NAMES, "branch_id"), (_SYSTEM_NAMES, "system_id"),
+                   (_INCIDENT_NAMES, "incident_id")):  # fmt: skip
+        names = _fetch(conn, q).set_index("id")
+        df = df.join(names, on=key)
+    return df
+
+
 def _frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A board from _board_select's columns: labels, bands, blanks and times filled in."""
+    """A board from _board_select's columns (named): labels, bands, blanks and times filled in."""
     df = df.reindex(columns=BOARD_COLUMNS)
     # Dictionary maps, not a Python call per row: boards run to 100,000 rows.
     df["label"] = df["state"].map(LABELS).fillna("No report")
     df["band"] = df["state"].map(BAND_VALUES).fillna(NEVER)
+    df["is_hq"] = df["is_hq"].astype(bool)
+    df["eta"] = dates(df["eta"])
     for col in ("note", "updated_by", "workaround", "incident", "source"):
         df[col] = df[col].fillna("")
     for col in ("since", "at", "note_at", "created_at"):
@@ -98,7 +117,8 @@ def _frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fetch(conn, q: Select) -> pd.DataFrame:
-    return rows_frame(conn.execute(q), q.selected_columns.keys())
+    """The driver's rows as they come (see _frame for the conversions, done per column)."""
+    return rows_frame(conn.execute(q), q.selected_columns.keys(), raw=True)
 
 
 def board(store: Store, filters: Filters = NO_FILTER) -> pd.DataFrame:
@@ -109,7 +129,7 @@ def board(store: Store, filters: Filters = NO_FILTER) -> pd.DataFrame:
         )
     )
     with store.read() as conn:
-        return _frame(_fetch(conn, q))
+        return _frame(_named(conn, _fetch(conn, q)))
 
 
 def board_as_of(store: Store, as_of: datetime, filters: Filters = NO_FILTER) -> pd.DataFrame:
@@ -135,6 +155,7 @@ def board_as_of(store: Store, as_of: datetime, filters: Filters = NO_FILTER) -> 
     with store.read() as conn:
         df = _fetch(conn, q)
         df = _moved_on(df, conn.execute(_day_events(filters, day_start(day), as_of)).mappings())
+        df = _named(conn, df)
     df = _frame(df)
     existed = df["state"].notna() | df["created_at"].isna() | (df["created_at"] <= as_of)
     return df[existed.to_numpy()].reset_index(drop=True)
@@ -172,11 +193,10 @@ def _day_events(filters: Filters, start: datetime, as_of: datetime) -> Select:
             select(
                 events.c.branch_system_id.label("bs_id"), events.c.id, events.c.state,
                 events.c.effective_at, events.c.eta, events.c.note, events.c.actor,
-                events.c.source, incidents.c.name.label("incident"),
+                events.c.source, events.c.incident_id,
             )
             .select_from(events)
             .join(branch_systems, branch_systems.c.id == events.c.branch_system_id)
-            .outerjoin(incidents, incidents.c.id == events.c.incident_id)
             .where(events.c.effective_at >= start, events.c.effective_at <= as_of)
         )
     ).order_by(events.c.branch_system_id, events.c.id)  # fmt: skip
@@ -188,7 +208,7 @@ def _move_on(row: dict, e) -> None:
         row["since"] = e["effective_at"]
     row.update(
         state=e["state"], at=e["effective_at"], eta=e["eta"], updated_by=e["actor"],
-        source=e["source"], event_id=e["id"], incident=e["incident"],
+        source=e["source"], event_id=e["id"], incident_id=e["incident_id"],
     )  # fmt: skip
     if e["note"]:
         row["note"], row["note_at"] = e["note"], e["effective_at"]
@@ -263,8 +283,9 @@ def progress_by_system(
     until = until or now_utc()
     floor = _floor(store, until)
     if freq.upper() == "D":
-        deltas = day_deltas(store, filters, until)
-        return {key: _daily(part, until, floor) for key, part in deltas.groupby("system")}
+        deltas = _by_day(day_deltas(store, filters, until), floor, ["system"])
+        return {key: _cumulative(part.droplevel("system"), until) for key, part in
+                deltas.groupby(level="system", sort=False)}  # fmt: skip
     changes = _changes(store, filters, until)
     return {key: _counts(part, until, freq, floor) for key, part in changes.groupby("system")}
 
@@ -272,17 +293,32 @@ def progress_by_system(
 def _daily(deltas: pd.DataFrame, until: datetime, floor: pd.Timestamp) -> pd.DataFrame:
     """Counts per London day from net changes per day; changes before the floor's day
     count on it, so the series never starts earlier, whatever the log holds."""
-    cols = list(STATE_IDS) + [b.value for b in Band]
+    return _cumulative(_by_day(deltas, floor), until)
+
+
+def _by_day(deltas: pd.DataFrame, floor: pd.Timestamp, keys: list[str] | None = None):
+    """Net change per day (and `keys`) and state, one column per state; days before the
+    floor's day on it. One grouping for every system type, not a pivot for each."""
+    keys = keys or []
     if deltas.empty:
-        return pd.DataFrame(columns=cols, dtype="int64")
+        return pd.DataFrame(columns=list(STATE_IDS), dtype="int64")
     first = pd.Timestamp(floor.tz_convert(LONDON).date())
     days = pd.to_datetime(deltas["day"]).clip(lower=first)
-    delta = (
+    return (
         deltas.assign(day=days)
-        .pivot_table(index="day", columns="state", values="n", aggfunc="sum")
+        .groupby([*keys, "day", "state"], sort=True)["n"]
+        .sum()
+        .unstack("state")
         .reindex(columns=list(STATE_IDS))
         .fillna(0)
     )
+
+
+def _cumulative(delta: pd.DataFrame, until: datetime) -> pd.DataFrame:
+    """Counts per day from the day's net changes (_by_day), up to `until`'s day."""
+    cols = list(STATE_IDS) + [b.value for b in Band]
+    if delta.empty:
+        return pd.DataFrame(columns=cols, dtype="int64")
     last = pd.Timestamp(london_date(until))
     counts = delta.reindex(pd.date_range(delta.index.min(), last, freq="D"), fill_value=0)
     counts = counts.cumsum().astype("int64")

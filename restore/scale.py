@@ -62,7 +62,7 @@ def region_shares(board: pd.DataFrame) -> pd.DataFrame:
     out = out.reset_index()
     out["in_service"] = out["in_service"].astype(int)
     out["share"] = 100 * out["in_service"] / out["total"]
-    systems = list(dict.fromkeys(board["system"]))
+    systems = list(board["system"].unique())  # in order of appearance
     out["_s"] = out["system"].map({s: i for i, s in enumerate(systems)})
     out = out.sort_values(["region", "_s"]).reset_index(drop=True)
     return out[columns]

@@ -68,7 +68,8 @@ def slippage(
     """Every time a system's expected restoration date moved: from, to, and by how many days."""
     df = eta_rows(store, filters, until or now_utc())
     df["at"] = times(df["at"])
-    for col in ("from", "to"):  # SQLite returns window-function dates as text
-        df[col] = pd.to_datetime(df[col]).dt.date
-    df["days"] = [(b - a).days for a, b in zip(df["from"], df["to"], strict=True)]
+    # The driver's dates (SQLite: text), converted a column at a time: 50,000 rows at L.
+    was, now = pd.to_datetime(df["from"]), pd.to_datetime(df["to"])
+    df["days"] = (now - was).dt.days.astype(int)
+    df["from"], df["to"] = was.dt.date, now.dt.date
     return df

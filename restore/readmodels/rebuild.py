@@ -21,7 +21,9 @@ def rebuild(store: Store) -> dict[str, int]:
     Returns how many events were replayed and the rows each table now holds.
     """
     with store.write() as conn:
-        return rebuild_in(conn)
+        counts = rebuild_in(conn)
+    store.analyze()  # every read-model table was rewritten
+    return counts
 
 
 def rebuild_in(conn: Connection) -> dict[str, int]:

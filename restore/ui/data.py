@@ -26,7 +26,7 @@ from restore.store import Store, database_url, now_utc
 
 # How many times each read was actually computed in this process (cache misses), and when
 # each was last computed (the overview says when its figures were read).
-READ_THREADS = 4
+READ_THREADS = {"postgresql": 4, "sqlite": 1}
 COMPUTED: Counter[str] = Counter()
 COMPUTED_AT: dict[Read, datetime] = {}
 _COUNTING = threading.Lock()
@@ -79,9 +79,11 @@ def read(name: str, *args, **kwargs) -> Any:
 def load(plan: dict[str, Read]) -> dict[str, Any]:
     """Every read of a plan, each from the cache when the data has not changed.
 
-    The reads run side by side (READ_THREADS): the database works on one while Python shapes
-    another's frame, which at national scale roughly halves a first draw. Each thread carries
-    the page's script context, as Streamlit's multithreading guide shows."""
+    On PostgreSQL the reads run side by side (READ_THREADS): the server works on one while
+    Python shapes another's frame. SQLite runs in this process and hands back the GIL at every
+    row, so there threads only queued for it (a first draw at L took 3.9 s in four threads,
+    3.3 s in one). Each thread carries the page's script context, as Streamlit's
+    multithreading guide shows."""
     ctx, now = get_script_run_ctx(), versions.current(store())
     regions = list(_regions(now.revision))
     parts = {key: readplan.by_region(read, regions) or [read] for key, read in plan.items()}
@@ -92,7 +94,7 @@ def load(plan: dict[str, Read]) -> dict[str, Any]:
             add_script_run_ctx(threading.current_thread(), ctx)
         return _fetch(read, now)
 
-    with ThreadPoolExecutor(READ_THREADS) as pool:
+    with ThreadPoolExecutor(READ_THREADS.get(store().dialect, 1)) as pool:
         found = iter(list(pool.map(one, jobs)))
     return {
         key: readplan.merge_board([next(found) for _ in reads])
