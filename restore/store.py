@@ -93,6 +93,11 @@ systems = Table(
     Column("name", String(100), nullable=False),
 )
 
+# Writes find branches and systems by name, case-insensitively (migration 0011).
+Index("ix_branches_lower_name", func.lower(branches.c.name))
+Index("ix_branches_lower_slug", func.lower(branches.c.slug))
+Index("ix_systems_lower_key", func.lower(systems.c.key))
+
 branch_systems = Table(
     "branch_systems",
     metadata,
