@@ -92,12 +92,17 @@ _SYSTEM_NAMES = select(
 _INCIDENT_NAMES = select(incidents.c.id, incidents.c.name.label("incident"))
 
 
-def _named(conn, df: pd.DataFrame) -> pd.DataFrame:
-    """Board rows with branch, system and incident names looked up by id, a column at a time."""
-    for q, key in ((_BRANCH_NAMES, "branch_id"), (_SYSTEM_NAMES, "system_id"),
+def _named(conn, df: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Board rows with branch, system and incident names looked up by id, a column at a time
+    (only the filter's regions' branches: a region's part of the board reads its own)."""
+    sites = _BRANCH_NAMES
+    if filters.regions:
+        sites = sites.where(branches.c.region.in_(filters.regions))
+    for q, key in ((sites, "branch_id"), (_SYSTEM_NAMES, "system_id"),
                    (_INCIDENT_NAMES, "incident_id")):  # fmt: skip
         names = _fetch(conn, q).set_index("id")
-        df = df.join(names, on=key)
+        for col in names.columns:  # a map, not a join: a part with no events has no ids' type
+            df[col] = df[key].map(names[col])
     return df
 
 
@@ -129,7 +134,7 @@ def board(store: Store, filters: Filters = NO_FILTER) -> pd.DataFrame:
         )
     )
     with store.read() as conn:
-        return _frame(_named(conn, _fetch(conn, q)))
+        return _frame(_named(conn, _fetch(conn, q), filters))
 
 
 def board_as_of(store: Store, as_of: datetime, filters: Filters = NO_FILTER) -> pd.DataFrame:
@@ -155,7 +160,7 @@ def board_as_of(store: Store, as_of: datetime, filters: Filters = NO_FILTER) -> 
     with store.read() as conn:
         df = _fetch(conn, q)
         df = _moved_on(df, conn.execute(_day_events(filters, day_start(day), as_of)).mappings())
-        df = _named(conn, df)
+        df = _named(conn, df, filters)
     df = _frame(df)
     existed = df["state"].notna() | df["created_at"].isna() | (df["created_at"] <= as_of)
     return df[existed.to_numpy()].reset_index(drop=True)

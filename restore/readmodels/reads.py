@@ -53,9 +53,10 @@ def day_deltas(store: Store, filters: Filters, until: datetime) -> pd.DataFrame:
         filters,
     ).group_by(state_days.c.day, systems.c.key, state_days.c.state)  # over regions, incidents
     with store.read() as conn:
-        whole = rows_frame(conn.execute(q), ["day", "system", "state", "n"])
+        whole = rows_frame(conn.execute(q), ["day", "system", "state", "n"], raw=True)
         part = _partial_day(conn, filters, day_start(day), until)
-    part["day"] = day
+    whole["day"] = pd.to_datetime(whole["day"])  # the driver's (SQLite: text), at once
+    part["day"] = pd.Timestamp(day)
     return pd.concat([whole, part], ignore_index=True) if len(part) else whole
 
 
