@@ -115,7 +115,8 @@ def _frame(df: pd.DataFrame) -> pd.DataFrame:
     df["is_hq"] = df["is_hq"].astype(bool)
     df["eta"] = dates(df["eta"])
     for col in ("note", "updated_by", "workaround", "incident", "source"):
-        df[col] = df[col].fillna("")
+        text = df[col].astype(object) if df[col].dtype.kind == "f" else df[col]  # none found
+        df[col] = text.fillna("")
     for col in ("since", "at", "note_at", "created_at"):
         df[col] = times(df[col])
     return df
