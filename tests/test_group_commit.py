@@ -96,3 +96,64 @@ def test_writes_arriving_together_share_a_transaction_and_keep_their_own_outcome
     kept = tables(fresh_store)
     readmodels.rebuild(fresh_store)
     assert tables(fresh_store) == kept
+
+
+TRIGGERS = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_boom BEFORE INSERT ON events WHEN NEW.note = 'boom' "
+        "BEGIN SELECT RAISE(ABORT, 'boom refused by the database'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.note = 'boom' THEN RAISE EXCEPTION 'boom refused by the database'; END IF; "
+        "RETURN NEW; END $$",
+        "CREATE TRIGGER refuse_boom BEFORE INSERT ON events FOR EACH ROW "
+        "EXECUTE FUNCTION refuse_boom()",
+    ],
+}
+
+
+def test_a_batch_the_database_refuses_is_written_again_one_write_at_a_time(
+    fresh_store, people, db_url
+):
+    """A failure no check foresaw (here a trigger) sinks the shared transaction; each write
+    is then tried alone, so only the one the database refuses fails."""
+    with fresh_store.write() as conn:
+        for sql in TRIGGERS[fresh_store.dialect]:
+            conn.exec_driver_sql(sql)
+    it = people["it"]
+    notes = {"first": ("surrey", "one"), "fine": ("kent", "two"), "boom": ("essex", "boom"),
+             "also fine": ("dorset", "three")}  # fmt: skip
+    answers: dict[str, object] = {}
+    stores = {name: Store(db_url) for name in notes}
+
+    def call(name):
+        branch, note = notes[name]
+        try:
+            answers[name] = record_status(stores[name], it, branch=branch, system="email",
+                                          state="outage", note=note)  # fmt: skip
+        except Exception as e:  # the caller's own outcome, asserted below
+            answers[name] = e
+
+    combiner = write_combiner(fresh_store)
+    threads = {name: threading.Thread(target=call, args=(name,)) for name in notes}
+    with fresh_store.write() as conn:  # holds the first writer back, so the rest batch up
+        fresh_store.lock_branch_systems(conn, [find_target(conn, "surrey", "email").id])
+        threads["first"].start()
+        until(lambda: combiner.queued == 0 and combiner.running, "the first writer leads")
+        for n, name in enumerate(list(notes)[1:], start=1):
+            threads[name].start()
+            until(lambda n=n: combiner.queued == n, f"{n} writers wait")
+    for t in threads.values():
+        t.join(60)
+    for s in stores.values():
+        s.dispose()
+
+    assert "boom refused by the database" in str(answers["boom"])
+    assert all(isinstance(answers[n], int) for n in ("first", "fine", "also fine")), answers
+    with fresh_store.read() as conn:
+        written = dict(conn.execute(select(events.c.id, events.c.note)).all())
+    assert written == {answers[n]: notes[n][1] for n in ("first", "fine", "also fine")}
+    kept = tables(fresh_store)
+    readmodels.rebuild(fresh_store)
+    assert tables(fresh_store) == kept
