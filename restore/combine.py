@@ -23,7 +23,7 @@ BATCH_MAX = 64
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)  # slots are told apart by identity
 class _Slot(Generic[Job]):
     job: Job
     ready: threading.Event = field(default_factory=threading.Event)
@@ -73,11 +73,28 @@ class Combiner(Generic[Job]):
             self._queue.append(slot)
             lead, self._busy = not self._busy, True
         if not lead:
-            slot.ready.wait()
+            try:
+                slot.ready.wait()
+            except BaseException:  # interrupted: leave the queue, passing on a lead handed over
+                self._leave(slot)
+                raise
             if slot.done:
                 return slot.result()
         self._lead()
         return slot.result()
+
+    def _leave(self, slot: _Slot[Job]) -> None:
+        """Take an interrupted caller's job out of the queue (if no batch took it yet); if the
+        lead had been handed to it, hand it on, so nobody waits for a leader who left."""
+        with self._mutex:
+            if not any(s is slot for s in self._queue):
+                return  # a batch took it: that batch's leader answers it
+            self._queue = [s for s in self._queue if s is not slot]
+            if slot.ready.is_set():  # it was to lead the next batch
+                if self._queue:
+                    self._queue[0].ready.set()
+                else:
+                    self._busy = False
 
     def _lead(self) -> None:
         """Run the queue's head (our own job first) as one batch, then pass the lead on."""

@@ -102,7 +102,8 @@ def _named(conn, df: pd.DataFrame, filters: Filters) -> pd.DataFrame:
                    (_INCIDENT_NAMES, "incident_id")):  # fmt: skip
         names = _fetch(conn, q).set_index("id")
         for col in names.columns:  # a map, not a join: a part with no events has no ids' type
-            df[col] = df[key].map(names[col])
+            found = df[key].map(names[col])
+            df[col] = found.astype(names[col].dtype) if df.empty else found
     return df
 
 
@@ -290,6 +291,8 @@ def progress_by_system(
     floor = _floor(store, until)
     if freq.upper() == "D":
         deltas = _by_day(day_deltas(store, filters, until), floor, ["system"])
+        if deltas.empty:
+            return {}
         return {key: _cumulative(part.droplevel("system"), until) for key, part in
                 deltas.groupby(level="system", sort=False)}  # fmt: skip
     changes = _changes(store, filters, until)

@@ -160,3 +160,12 @@ def test_progress_by_system_adds_up_to_progress(story):
     summed = sum(p.reindex(whole.index).ffill().fillna(0) for p in parts.values())
     assert (summed["in service"] == whole["in service"]).all()
     assert parts["hub"]["outage"].iloc[-1] == 1
+
+
+def test_reads_with_nothing_reported_are_empty_not_errors(fresh_store):
+    """A fresh install (or a filter with no history) has no day counts and no matching rows."""
+    assert queries.progress_by_system(fresh_store) == {}
+    assert queries.progress(fresh_store).empty
+    nowhere = queries.board(fresh_store, Filters(regions=("Nowhere",)))
+    assert nowhere.empty
+    assert nowhere["branch"].dtype.kind != "f"  # names stay text, even with no rows

@@ -116,7 +116,7 @@ def _outcome(outcome: object) -> list[int]:
     return outcome  # type: ignore[return-value]
 
 
-_LATER = object()  # a job sharing a system with an earlier one in the batch: next batch
+_LATER = object()  # a job that must wait for the next batch (see _find_jobs)
 
 
 def _write_together(store: Store, jobs: Sequence[_Job], now: datetime | None) -> list[object]:
@@ -147,36 +147,68 @@ def _write_together(store: Store, jobs: Sequence[_Job], now: datetime | None) ->
 def _find_jobs(
     conn: Connection, store: Store, jobs: Sequence[_Job], outcomes: list[object]
 ) -> list[tuple[int, list[Target]]]:
-    """Each job's targets, checked for permission and a repeated submission, then all
-    locked together (ascending ids, so writers never deadlock). A job that fails gets its
-    error in `outcomes`; one touching a system an earlier job touches waits (_LATER)."""
+    """Each job's targets, checked for permission, then all locked together (ascending ids,
+    so writers never deadlock) and checked for a form already recorded. A job that fails
+    gets its error in `outcomes`. A job waits for the next batch (_LATER) if it touches a
+    system an earlier job touches, sends the same form again, or, like an earlier job,
+    touches a system with dependencies: the recovery gates read the other systems' committed
+    state, which the batch has not written yet."""
     found: list[tuple[int, list[Target]]] = []
     taken: set[int] = set()
     submitted: set[str] = set()
     alone = len(jobs) == 1 and len(jobs[0].requests) == 1
     known = {} if alone else find_many(conn, [r for job in jobs for r in job.requests])
+    linked, gated = _linked(conn, known) if len(jobs) > 1 else set(), False
     for i, job in enumerate(jobs):
         try:
             targets = find_targets(conn, store, job.requests, lock=alone, known=known)
             for target in targets:
                 require(job.actor, Action.RECORD_STATUS, branch_id=target.branch_id)
-            key = (job.submission or "")[:64]
-            if key in submitted:
-                raise DuplicateSubmission("this form was already recorded; nothing new was written")
-            _refuse_repeated_submission(conn, job.submission)
         except RestoreError as e:
             outcomes[i] = e
             continue
-        ids = {t.id for t in targets}
-        if ids & taken:
+        ids, key = {t.id for t in targets}, (job.submission or "")[:64]
+        depends = bool(ids & linked)
+        if ids & taken or (key and key in submitted) or (depends and gated):
             outcomes[i] = _LATER
             continue
         taken |= ids
         submitted |= {key} if key else set()
+        gated |= depends
         found.append((i, targets))
     if not alone:
         store.lock_branch_systems(conn, sorted(taken))
-    return found
+    return _not_yet_recorded(conn, jobs, found, outcomes)
+
+
+def _linked(conn: Connection, known: dict) -> set[int]:
+    """The batch's branch systems that depend on others or that others depend on."""
+    from restore.recovery.tables import dependencies  # restore.recovery imports records
+
+    ids = sorted({t.id for t in known.values()})
+    if not ids:
+        return set()
+    d = dependencies.c
+    rows = conn.execute(
+        select(d.branch_system_id, d.on_id).where(d.branch_system_id.in_(ids) | d.on_id.in_(ids))
+    ).all()
+    return {i for row in rows for i in row} & set(ids)
+
+
+def _not_yet_recorded(
+    conn: Connection, jobs: Sequence[_Job], found: list, outcomes: list[object]
+) -> list[tuple[int, list[Target]]]:
+    """The found jobs less those whose form is already recorded (checked under the locks,
+    so a rival's commit of the same form is seen)."""
+    out = []
+    for i, targets in found:
+        try:
+            _refuse_repeated_submission(conn, jobs[i].submission)
+        except RestoreError as e:
+            outcomes[i] = e
+            continue
+        out.append((i, targets))
+    return out
 
 
 def _prepare_job(conn: Connection, job: _Job, targets: list[Target], now, floor) -> list:
