@@ -42,6 +42,24 @@ def callers(combiner, jobs, answers):
     return [threading.Thread(target=call, args=(j,)) for j in jobs]
 
 
+def held(combiner, gate, first, rest) -> dict:
+    """`first` runs as a batch held back by `gate` while each of `rest` queues; then all run.
+    Returns each job's answer."""
+    answers = {}
+    gate.go.clear()
+    lead = callers(combiner, [first], answers)[0]
+    lead.start()
+    until(gate.entered.is_set, "the first batch runs")
+    waiting = callers(combiner, rest, answers)
+    for n, t in enumerate(waiting, start=1):
+        t.start()
+        until(lambda n=n: combiner.queued == n, f"{n} callers wait")
+    gate.go.set()
+    for t in [lead, *waiting]:
+        t.join(30)
+    return answers
+
+
 def test_one_caller_at_a_time_runs_alone():
     gate = Gate()
     combiner = Combiner(gate)
@@ -50,38 +68,18 @@ def test_one_caller_at_a_time_runs_alone():
 
 
 def test_callers_arriving_during_a_batch_run_together_next_each_with_its_own_outcome():
-    gate, answers = Gate(), {}
+    gate = Gate()
     combiner = Combiner(gate)
-    gate.go.clear()
-    first = callers(combiner, [1], answers)[0]
-    first.start()
-    until(gate.entered.is_set, "the first batch runs")
-    rest = callers(combiner, [2, -3, 4, 5], answers)
-    for n, t in enumerate(rest, start=1):
-        t.start()
-        until(lambda n=n: combiner.queued == n, f"{n} callers wait")
-    gate.go.set()
-    for t in [first, *rest]:
-        t.join(30)
+    answers = held(combiner, gate, 1, [2, -3, 4, 5])
     assert gate.batches == [[1], [2, -3, 4, 5]]
     assert answers == {1: 10, 2: 20, -3: "bad -3", 4: 40, 5: 50}
     assert combiner.queued == 0 and combiner.submit(6) == 60  # free again
 
 
 def test_a_batch_is_at_most_the_limit_and_the_rest_follow_in_order():
-    gate, answers = Gate(), {}
+    gate = Gate()
     combiner = Combiner(gate, limit=2)
-    gate.go.clear()
-    first = callers(combiner, [0], answers)[0]
-    first.start()
-    until(gate.entered.is_set, "the first batch runs")
-    rest = callers(combiner, [1, 2, 3, 4, 5], answers)
-    for n, t in enumerate(rest, start=1):
-        t.start()
-        until(lambda n=n: combiner.queued == n, f"{n} callers wait")
-    gate.go.set()
-    for t in [first, *rest]:
-        t.join(30)
+    answers = held(combiner, gate, 0, [1, 2, 3, 4, 5])
     assert gate.batches == [[0], [1, 2], [3, 4], [5]]
     assert answers == {j: j * 10 for j in range(6)}
 
