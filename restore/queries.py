@@ -41,6 +41,11 @@ BOARD_COLUMNS = [
     "since", "at", "eta", "note", "note_at", "updated_by", "source", "event_id", "incident",
     "workaround", "created_at",
 ]  # fmt: skip
+# What the overview's figures, heat map and critical path need of the board (see status).
+STATUS_COLUMNS = [
+    "branch", "slug", "region", "is_hq", "system", "system_name", "state", "label", "band",
+    "since", "at", "eta", "created_at",
+]  # fmt: skip
 NEVER = "never reported"  # the band of a system with no event yet
 LABELS = {s: label_of(s) for s in STATE_IDS}
 BAND_VALUES = {s: band_of(s).value for s in STATE_IDS}
@@ -100,6 +105,8 @@ def _named(conn, df: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         sites = sites.where(branches.c.region.in_(filters.regions))
     for q, key in ((sites, "branch_id"), (_SYSTEM_NAMES, "system_id"),
                    (_INCIDENT_NAMES, "incident_id")):  # fmt: skip
+        if key not in df:
+            continue
         names = _fetch(conn, q).set_index("id")
         for col in names.columns:  # a map, not a join: a part with no events has no ids' type
             found = df[key].map(names[col])
@@ -107,19 +114,22 @@ def _named(conn, df: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     return df
 
 
-def _frame(df: pd.DataFrame) -> pd.DataFrame:
+def _frame(df: pd.DataFrame, columns: list[str] = BOARD_COLUMNS) -> pd.DataFrame:
     """A board from _board_select's columns (named): labels, bands, blanks and times filled in."""
-    df = df.reindex(columns=BOARD_COLUMNS)
+    df = df.reindex(columns=columns)
     # Dictionary maps, not a Python call per row: boards run to 100,000 rows.
     df["label"] = df["state"].map(LABELS).fillna("No report")
     df["band"] = df["state"].map(BAND_VALUES).fillna(NEVER)
     df["is_hq"] = df["is_hq"].astype(bool)
     df["eta"] = dates(df["eta"])
     for col in ("note", "updated_by", "workaround", "incident", "source"):
+        if col not in df:
+            continue
         text = df[col].astype(object) if df[col].dtype.kind == "f" else df[col]  # none found
         df[col] = text.fillna("")
     for col in ("since", "at", "note_at", "created_at"):
-        df[col] = times(df[col])
+        if col in df:
+            df[col] = times(df[col])
     return df
 
 
@@ -137,6 +147,23 @@ def board(store: Store, filters: Filters = NO_FILTER) -> pd.DataFrame:
     )
     with store.read() as conn:
         return _frame(_named(conn, _fetch(conn, q), filters))
+
+
+def status(store: Store, filters: Filters = NO_FILTER) -> pd.DataFrame:
+    """Every branch system's state now, with what figures, the heat map and the critical
+    path use (STATUS_COLUMNS): the board without its notes, authors and workarounds, which
+    at national scale cost more to read than everything else on the overview together."""
+    last = events.alias("last")
+    sites = scope(select(
+        branch_systems.c.branch_id, branch_systems.c.system_id, last.c.state,
+        raw_time(branch_systems.c.since).label("since"),
+        raw_time(last.c.effective_at).label("at"), last.c.eta,
+        raw_time(branch_systems.c.created_at).label("created_at"),
+    ).select_from(branch_systems))  # fmt: skip
+    q = filters.apply(sites.outerjoin(last, last.c.id == branch_systems.c.last_event_id))
+    with store.read() as conn:
+        df = _named(conn, _fetch(conn, q), filters)
+    return _frame(df, STATUS_COLUMNS)
 
 
 def board_as_of(store: Store, as_of: datetime, filters: Filters = NO_FILTER) -> pd.DataFrame:

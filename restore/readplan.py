@@ -23,6 +23,7 @@ from restore.timefmt import LONDON, london_date
 READERS: dict[str, Callable[..., Any]] = {
     "board": queries.board,
     "board_as_of": queries.board_as_of,
+    "status": queries.status,
     "in_service_change": queries.in_service_change,
     "progress": queries.progress,
     "progress_by_system": queries.progress_by_system,
@@ -47,24 +48,32 @@ class Read:
     kwargs: tuple = ()
 
 
+SPLIT = ("board", "status")  # live reads kept one part per region (see by_region)
+
+
 def end_of_day(now: datetime) -> datetime:
     """The end of `now`'s London day: a live daily series runs to it and stays valid all day."""
     tomorrow = london_date(now) + timedelta(days=1)
     return (datetime.combine(tomorrow, time(0), LONDON) - timedelta(microseconds=1)).astimezone(UTC)
 
 
-def moment(as_of: datetime | None, now: datetime, filters: Filters = NO_FILTER) -> dict[str, Read]:
+def moment(
+    as_of: datetime | None, now: datetime, filters: Filters = NO_FILTER, *, notes: bool = True
+) -> dict[str, Read]:
     """The reads behind the overview and a briefing, live (`as_of` None) or as of a moment.
 
     The one live read that needs the clock, the change in service over 24 hours, is keyed
-    to the hour, so it is read again at most once an hour when nothing changes.
+    to the hour, so it is read again at most once an hour when nothing changes. With
+    `notes` False the live board is queries.status (no notes or authors): enough for the
+    figures and the heat map, and half the cost of the whole board at national scale.
     """
     live = as_of is None
+    now_board = Read("board" if notes else "status", (filters,))
     hour = now.replace(minute=0, second=0, microsecond=0)
     until = (("until", None if live else as_of),)
     daily = (("freq", "D"), ("until", end_of_day(now) if live else as_of))
     return {
-        "board": Read("board", (filters,)) if live else Read("board_as_of", (as_of, filters)),
+        "board": now_board if live else Read("board_as_of", (as_of, filters)),
         "change_24h": Read(
             "in_service_change",
             ((hour if live else as_of) - timedelta(hours=24), filters),
@@ -102,15 +111,33 @@ def regions_of(read: Read) -> tuple[str, ...]:
 
 
 def by_region(read: Read, regions: list[str]) -> list[Read] | None:
-    """The live board as one read per region in scope, so that a write re-reads only its
-    own region's part (None: a read that is not split, or already one region)."""
-    if read.name != "board":
+    """The live board (or status) as one read per region in scope, so that a write re-reads
+    only its own region's part (None: a read that is not split, or already one region)."""
+    if read.name not in SPLIT:
         return None
     filters = read.args[0] if read.args else NO_FILTER
     scope = filters.regions or tuple(regions)
     if len(scope) <= 1:
         return None
-    return [Read("board", (replace(filters, regions=(r,)),)) for r in scope]
+    return [Read(read.name, (replace(filters, regions=(r,)),)) for r in scope]
+
+
+def split_board(board: pd.DataFrame, parts: list[Read]) -> list[pd.DataFrame]:
+    """A board read whole, cut into by_region's `parts` (each keeps the board's order), so
+    that a page with nothing cached reads once and still keeps one part per region."""
+    region_of = [p.args[0].regions[0] for p in parts]
+    return [board[board["region"] == r].reset_index(drop=True) for r in region_of]
+
+
+def with_notes(read: Read, region: str | None = None) -> Read:
+    """The whole board for what `read` (a board, status or board as of) covers, narrowed
+    to `region`: for the site grid, whose cells show each system's last note."""
+    name = "board" if read.name == "status" else read.name
+    args = tuple(
+        replace(a, regions=(region,)) if isinstance(a, Filters) and region else a
+        for a in read.args
+    )
+    return Read(name, args, read.kwargs)
 
 
 def merge_board(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -41,6 +41,15 @@ def grid_too_wide(board: pd.DataFrame) -> bool:
     return board["branch"].nunique() > GRID_MAX_SITES
 
 
+def grid_needs_notes(sites: pd.DataFrame, regions: tuple[str, ...] = ()) -> bool:
+    """Whether the status grid will have a column per site (hovering a cell shows its last
+    note), judged from the branch list (`regions`: the filter's; empty: all) before any
+    board is read. Past GRID_MAX_SITES the heat map needs no notes (readplan.moment)."""
+    if regions:
+        sites = sites[sites["region"].isin(regions)]
+    return len(sites) <= GRID_MAX_SITES
+
+
 def regions(board: pd.DataFrame) -> list[str]:
     """The board's regions, sorted."""
     return sorted(board["region"].dropna().unique())

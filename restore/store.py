@@ -97,6 +97,7 @@ systems = Table(
 Index("ix_branches_lower_name", func.lower(branches.c.name))
 Index("ix_branches_lower_slug", func.lower(branches.c.slug))
 Index("ix_systems_lower_key", func.lower(systems.c.key))
+Index("ix_branches_region", branches.c.region)  # a region's part of the board
 
 branch_systems = Table(
     "branch_systems",

@@ -22,7 +22,7 @@ def cached(fresh_store, people, db_url, monkeypatch):
     add_incident(fresh_store, people["it"], name="Attack", started_at=NOW - timedelta(days=3))
     for branch in ("kent", "dorset", "west-midlands"):
         rec(fresh_store, people, branch, "outage", hours=40)
-    data._read.clear()
+    data.forget()
     data.COMPUTED.clear()
     return fresh_store
 
@@ -59,6 +59,29 @@ def test_a_check_in_re_reads_only_its_regions_board(cached, people):
     assert board.loc[(board["slug"] == "kent") & (board["system"] == "email"), "note"].item() == (
         "still down"
     )
+
+
+def test_a_cold_cache_reads_the_board_whole_once_and_keeps_it_a_region_at_a_time(
+    cached, people
+):
+    """One read of the whole board, not one per region, when nothing is cached (a first
+    draw); a later write still re-reads only its own region's part."""
+    plan = live()
+    assert computed_by_reads(plan) == [plan["board"]]  # the whole board, not its parts
+    pd.testing.assert_frame_equal(data.load(plan)["board"], queries.board(cached))
+    assert computed_by(plan) == {}  # every region's part was kept from the one read
+    rec(cached, people, "kent", "outage", hours=2, note="still down")
+    (part,) = computed_by_reads(plan)
+    kent = queries.board(cached).set_index("slug").loc["kent", "region"].iloc[0]
+    assert part.name == "board" and part.args[0].regions == (kent,)
+    pd.testing.assert_frame_equal(data.load(plan)["board"], queries.board(cached))
+
+
+def computed_by_reads(plan) -> list:
+    """The board reads computed to load a plan (cache misses), whole or a region's part."""
+    before = dict(data.COMPUTED_AT)
+    data.load(plan)
+    return [r for r, t in data.COMPUTED_AT.items() if r.name == "board" and before.get(r) != t]
 
 
 def test_a_change_of_state_re_reads_the_series_but_not_other_regions_views(cached, people):

@@ -169,3 +169,24 @@ def test_reads_with_nothing_reported_are_empty_not_errors(fresh_store):
     nowhere = queries.board(fresh_store, Filters(regions=("Nowhere",)))
     assert nowhere.empty
     assert nowhere["branch"].dtype.kind != "f"  # names stay text, even with no rows
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [Filters(), Filters(regions=("West Midlands",)), Filters(systems=("email", "hub"))],
+)
+def test_the_status_read_is_the_board_without_its_notes(story, filters):
+    """The overview at scale reads `status` (half the cost of the board at 4,000 sites): the
+    same systems, states, times and expected dates, in types a figure cannot tell apart."""
+    cols = queries.STATUS_COLUMNS
+    key = ["branch", "system"]
+    board = queries.board(story, filters)[cols].sort_values(key, ignore_index=True)
+    status = queries.status(story, filters).sort_values(key, ignore_index=True)
+    assert list(status.columns) == cols and "note" not in status
+    pd.testing.assert_frame_equal(status, board)
+    wm = row(status, "west-midlands", "email")
+    assert (wm["state"], wm["since"]) == ("contained", pd.Timestamp(at(6)))
+    reported = status[status["state"].notna()]
+    assert len(reported) == (1 if filters.regions else 2)  # Kent is not in the West Midlands
+    if not filters.regions:
+        assert row(status, "kent", "hub")["eta"] == at(5).date()

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from conftest import NOW
 
-from restore import overview, readplan
+from restore import overview, readplan, scale
+from restore.queries import NO_FILTER, Filters
 from restore.records import record_status
 
 
@@ -47,3 +48,32 @@ def test_live_frames_equal_a_replay_at_the_same_moment(fresh_store, people):
     assert (drawn["end"] <= pd.Timestamp(now)).all()  # and ends now when drawn
     assert reader(readplan.timeline(None, ())).empty  # nothing asked, nothing read
     assert view.head.in_service == 0 and view.claimed.iloc[-1] > view.verified.iloc[-1]
+
+
+def test_at_scale_the_live_board_leaves_notes_out_and_a_region_gets_them_back():
+    """Past the grid's 60 sites the overview reads queries.status; drilling into a region
+    reads that region's whole board, the very part the full board is cached in."""
+    t = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
+    kent = Filters(regions=("South East",))
+    plan = readplan.moment(None, t, notes=False)
+    assert plan["board"] == readplan.Read("status", (NO_FILTER,))
+    assert {k: r for k, r in plan.items() if k != "board"} == {
+        k: r for k, r in readplan.moment(None, t).items() if k != "board"
+    }
+    region = readplan.with_notes(plan["board"], "South East")
+    assert region == readplan.Read("board", (kent,))
+    parts = readplan.by_region(readplan.Read("board", (NO_FILTER,)), ["North", "South East"])
+    assert region in parts
+    assert readplan.by_region(plan["board"], ["North", "South East"])[1] == readplan.Read(
+        "status", (kent,)
+    )
+    replay = readplan.moment(t, t + timedelta(hours=1), notes=False)["board"]
+    assert replay.name == "board_as_of"  # a replay reads the whole board as before
+    assert readplan.with_notes(replay, "South East") == readplan.Read("board_as_of", (t, kent))
+
+
+def test_the_grid_needs_notes_up_to_60_sites_in_the_regions_chosen():
+    sites = pd.DataFrame({"region": ["North"] * 50 + ["South"] * 20})
+    assert not scale.grid_needs_notes(sites)  # 70 sites: the heat map
+    assert scale.grid_needs_notes(sites, ("North",))  # 50: a column each
+    assert scale.grid_needs_notes(sites.head(60))

@@ -20,10 +20,23 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from restore import briefing, chart_text, charts, palette, public_status, scale, schema, sites
+from restore import (
+    briefing,
+    chart_text,
+    charts,
+    palette,
+    public_status,
+    queries,
+    scale,
+    schema,
+    sites,
+)
 from restore.briefing_pdf import to_pdf
+from restore.chart_base import user_text
 from restore.directory import SYSTEM
 from restore.domain import STATE_IDS, STATES, Band
+from restore.queries import Filters
+from restore.ui import data
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
@@ -395,8 +408,11 @@ def test_the_overview_of_a_big_organisation_is_a_live_heat_map_with_a_drill_down
     monkeypatch.setattr(local_script_runner, "parse_tree_from_messages", keep)
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     at.session_state[SESSION_KEY] = start_session(big_app, "hq.it")
+    data.COMPUTED.clear()
     at.run()
     assert not at.exception
+    # 114 sites: the heat map needs no notes, so the board is read without them.
+    assert data.COMPUTED["status"] == 1 and data.COMPUTED["board"] == 0
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     heat = specs[0]
     assert heat["layout"]["title"]["text"].startswith("Share in service, by region and system")
@@ -425,6 +441,12 @@ def test_the_overview_of_a_big_organisation_is_a_live_heat_map_with_a_drill_down
     grids = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     north = next(g for g in grids if g["layout"]["title"]["text"].endswith("in North"))
     assert set(north["data"][0]["x"]) == {f"Site {i:03d}" for i in range(0, 70, 5)}
+    # Its cells show each system's last note, read with the region's board.
+    board = queries.board(big_app, Filters(regions=("North",)))
+    notes = {user_text(n) for n in board["note"] if n}
+    hover = " ".join(str(h) for row in north["data"][0]["hovertext"] for h in row)
+    assert notes and all(n in hover for n in notes)
+    assert data.COMPUTED["board"] == 1  # that region's part only
 
 
 def test_the_public_page_of_a_big_organisation_shows_regions_and_one_page_of_branches(big_app):

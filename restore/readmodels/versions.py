@@ -23,6 +23,7 @@ USERS = ("users", "")
 DEPENDS: dict[str, tuple[str, ...]] = {
     "board": ("event",),
     "board_as_of": ("event",),
+    "status": ("event",),
     "in_service_change": ("state",),
     "history": ("event",),
     "progress": ("state",),

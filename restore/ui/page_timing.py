@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from restore.auth import start_session
 from restore.store import Store
+from restore.ui import data
 from restore.ui.session import SESSION_KEY
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard.py"
@@ -31,6 +32,7 @@ def overview_timings(
     os.environ["RESTORE_DATABASE_URL"] = url
     st.cache_data.clear()
     st.cache_resource.clear()
+    data.forget()
     try:
         at = AppTest.from_file(str(DASHBOARD), default_timeout=3600)
         at.session_state[SESSION_KEY] = start_session(store, user)

@@ -79,7 +79,8 @@ def live() -> None:
     """Everything below the filters, read again (from the cache unless something changed)."""
     now = now_utc()
     moment = as_of or now.replace(second=0, microsecond=0)
-    plan = readplan.moment(as_of, now, filters)
+    notes = scale.grid_needs_notes(data.read("branches"), filters.regions)
+    plan = readplan.moment(as_of, now, filters, notes=notes)
     live_names = [filters.incident] if filters.incident else open_names()
     previous = publishing.previous(data.store(), moment)
     previous_in = previous["totals"]["in_service"] if previous else None
@@ -123,13 +124,18 @@ class Drawn(NamedTuple):
 
     view: overview.Overview
     charts: dict[str, overview.Drawing]
+    board: readplan.Read  # the board read behind them (a region's sites are read from it)
 
 
 def draw(plan, moment: datetime, live_names: list[str], previous_in: int | None) -> Drawn:
     frames = data.load(plan)
+    board = plan["board"]
+    if board.name == "status" and not scale.grid_too_wide(frames["board"]):
+        board = readplan.with_notes(board)  # few sites after all: the grid shows notes
+        frames["board"] = data.fetch(board)
     frames["incidents"] = recovery_views.only_incidents(frames["incidents"], live_names)
     view = overview.compose(frames, moment, incident=filters.incident, previous_in=previous_in)
-    return Drawn(view, overview.drawings(view) if not view.board.empty else {})
+    return Drawn(view, overview.drawings(view) if not view.board.empty else {}, board)
 
 
 def open_names() -> list[str]:
@@ -247,10 +253,11 @@ def status(page: Drawn) -> None:
     )
     if region is None:
         return
-    part = scale.region_sites(board, region)
+    sites = data.fetch(readplan.with_notes(page.board, region))  # with each cell's note
+    part = scale.region_sites(sites, region)
     if part.pages > 1:
         page_no = st.number_input("Page of sites", 1, part.pages, key=f"grid_page_{region}")
-        part = scale.region_sites(board, region, page=page_no)
+        part = scale.region_sites(sites, region, page=page_no)
     st.plotly_chart(
         charts.site_grid(part.frame, title=f"Status of every branch system in {region}"),
         width="stretch",
