@@ -62,8 +62,9 @@ def times(values) -> pd.Series:
 
 def dates(values: pd.Series) -> pd.Series:
     """Date values as the driver gives them (SQLite: ISO text; PostgreSQL: dates) as dates,
-    None for none: one conversion per distinct day, not one per row."""
-    parsed = {v: date.fromisoformat(v) for v in values.dropna().unique() if isinstance(v, str)}
-    out = [parsed.get(v, v) if isinstance(v, str) else (v if isinstance(v, date) else None)
-           for v in values]  # fmt: skip
-    return pd.Series(out, index=values.index, dtype=object)
+    None for none: one conversion per distinct day, then a lookup per column, not a Python
+    step per row (100,000 rows at 4,000 sites)."""
+    parsed = {v: date.fromisoformat(v) if isinstance(v, str) else v
+              for v in values.dropna().unique()}  # fmt: skip
+    out = values.map(parsed).astype(object)
+    return out.where(out.notna(), None)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from restore import briefing, figures, scale
+from restore import briefing, figures, queries, scale
 from restore.domain import Band
 
 
@@ -41,12 +41,14 @@ def compose(
     incident: str | None = None,
     previous_in: int | None = None,
 ) -> Overview:
-    """The overview as of `as_of` (aware) from readplan.moment()'s frames.
+    """The overview as of `as_of` (aware) from readplan.moment()'s frames (without "daily",
+    the daily totals are summed from "by_system").
 
     `incident` narrows the days-since and target figures to one incident;
     `previous_in` is the in-service count of the last published briefing.
     """
-    board, daily = frames["board"], frames["daily"]
+    board = frames["board"]
+    daily = frames["daily"] if "daily" in frames else queries.progress_total(frames["by_system"])
     incidents = frames["incidents"]
     if incident:
         incidents = incidents[incidents["name"] == incident]

@@ -44,7 +44,7 @@ BOARD_COLUMNS = [
 # What the overview's figures, heat map and critical path need of the board (see status).
 STATUS_COLUMNS = [
     "branch", "slug", "region", "is_hq", "system", "system_name", "state", "label", "band",
-    "since", "at", "eta", "created_at",
+    "at", "eta",
 ]  # fmt: skip
 NEVER = "never reported"  # the band of a system with no event yet
 LABELS = {s: label_of(s) for s in STATE_IDS}
@@ -151,16 +151,15 @@ def board(store: Store, filters: Filters = NO_FILTER) -> pd.DataFrame:
 
 def status(store: Store, filters: Filters = NO_FILTER) -> pd.DataFrame:
     """Every branch system's state now, with what figures, the heat map and the critical
-    path use (STATUS_COLUMNS): the board without its notes, authors and workarounds, which
-    at national scale cost more to read than everything else on the overview together."""
-    last = events.alias("last")
-    sites = scope(select(
-        branch_systems.c.branch_id, branch_systems.c.system_id, last.c.state,
-        raw_time(branch_systems.c.since).label("since"),
-        raw_time(last.c.effective_at).label("at"), last.c.eta,
-        raw_time(branch_systems.c.created_at).label("created_at"),
-    ).select_from(branch_systems))  # fmt: skip
-    q = filters.apply(sites.outerjoin(last, last.c.id == branch_systems.c.last_event_id))
+    path use (STATUS_COLUMNS): the board without its notes, authors and workarounds, read
+    from branch_systems alone (its copy of the last event's state, time and expected date),
+    where the board looks each system's events up in the log (at 4,000 sites, about a
+    quarter of the time)."""
+    bs = branch_systems.c
+    q = filters.apply(scope(select(
+        bs.branch_id, bs.system_id, bs.last_state.label("state"), raw_time(bs.last_at).label("at"),
+        bs.last_eta.label("eta"),
+    ).select_from(branch_systems)))  # fmt: skip
     with store.read() as conn:
         df = _named(conn, _fetch(conn, q), filters)
     return _frame(df, STATUS_COLUMNS)
@@ -324,6 +323,18 @@ def progress_by_system(
                 deltas.groupby(level="system", sort=False)}  # fmt: skip
     changes = _changes(store, filters, until)
     return {key: _counts(part, until, freq, floor) for key, part in changes.groupby("system")}
+
+
+def progress_total(by_system: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """progress() from progress_by_system()'s answer: the same counts summed over system
+    types, so that a page drawing both reads the day counts once."""
+    cols = list(STATE_IDS) + [b.value for b in Band]
+    if not by_system:
+        return pd.DataFrame(columns=cols, dtype="int64")
+    days = sorted(set().union(*(part.index for part in by_system.values())))
+    total = sum(part.reindex(days, fill_value=0) for part in by_system.values())
+    total.index.name = "time"
+    return total[cols].astype("int64")
 
 
 def _daily(deltas: pd.DataFrame, until: datetime, floor: pd.Timestamp) -> pd.DataFrame:

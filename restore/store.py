@@ -109,6 +109,11 @@ branch_systems = Table(
     # Current-state pointers, moved in the same transaction as each append.
     Column("last_event_id", EventId),
     Column("since", UTCDateTime),
+    # The last event's state, time and expected date, copied with the pointer: the status of
+    # every branch system is then one table's read (migration 0013, restore.queries.status).
+    Column("last_state", String(20)),
+    Column("last_at", UTCDateTime),
+    Column("last_eta", Date),
     # The newest event with a note, so a check-in without one keeps the last note in view.
     Column("note_event_id", EventId),
     # When the system was added (None: from the start); stale from then until first reported.

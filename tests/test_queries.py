@@ -185,8 +185,68 @@ def test_the_status_read_is_the_board_without_its_notes(story, filters):
     assert list(status.columns) == cols and "note" not in status
     pd.testing.assert_frame_equal(status, board)
     wm = row(status, "west-midlands", "email")
-    assert (wm["state"], wm["since"]) == ("contained", pd.Timestamp(at(6)))
+    assert (wm["state"], wm["at"]) == ("contained", pd.Timestamp(at(6)))
     reported = status[status["state"].notna()]
     assert len(reported) == (1 if filters.regions else 2)  # Kent is not in the West Midlands
     if not filters.regions:
         assert row(status, "kent", "hub")["eta"] == at(5).date()
+
+
+def status_equals_board(store) -> None:
+    cols, key = queries.STATUS_COLUMNS, ["branch", "system"]
+    pd.testing.assert_frame_equal(
+        queries.status(store).sort_values(key, ignore_index=True),
+        queries.board(store)[cols].sort_values(key, ignore_index=True),
+    )
+
+
+def test_the_status_follows_imports_check_ins_and_a_whole_batch(story, people):
+    """branch_systems' copy of the last event moves with the pointer on every write path: a
+    CSV import of several rows per system, a check-in that keeps the expected date, and a
+    return to service that clears it."""
+    from restore.transfer import import_csv
+
+    csv = (
+        "branch,system,state,at,note,eta\n"
+        f"kent,website,outage,{at(7).isoformat()},down,{at(9).date().isoformat()}\n"
+        f"kent,website,investigating,{at(8).isoformat()},,\n"
+        f"essex,hub,outage,{at(7.5).isoformat()},,\n"
+    )
+    import_csv(story, people["it"], csv.encode(), now=NOW)
+    for day, state in ((8.5, "verifying"), (9, "restored")):
+        record_status(story, people["it"], branch="kent", system="hub", state=state,
+                      at=at(day), now=NOW)  # fmt: skip
+    status = queries.status(story)
+    website = row(status, "kent", "website")
+    assert (website["state"], website["eta"]) == ("investigating", at(9).date())  # kept
+    assert pd.isna(row(status, "kent", "hub")["eta"])  # back in service: no expected date
+    status_equals_board(story)
+
+
+def test_upgrading_to_0013_copies_each_systems_last_event(story):
+    """The migration fills the copies from the log for every system already reported."""
+    from alembic import command
+
+    from restore import schema
+
+    cfg = schema._config()
+    with story.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0012")
+    schema.upgrade(story)
+    status_equals_board(story)
+    assert row(queries.status(story), "west-midlands", "email")["state"] == "contained"
+
+
+@pytest.mark.parametrize(
+    ("filters", "until"),
+    [(Filters(), NOW), (Filters(systems=("email",)), NOW), (Filters(), at(3)),
+     (Filters(regions=("Nowhere",)), NOW)],
+)  # fmt: skip
+def test_the_daily_totals_summed_from_each_system_type_are_the_daily_totals(
+    story, filters, until
+):
+    """The overview reads the day counts once (per system type) and sums the totals."""
+    whole = queries.progress(story, filters, until=until)
+    summed = queries.progress_total(queries.progress_by_system(story, filters, until=until))
+    pd.testing.assert_frame_equal(summed, whole)

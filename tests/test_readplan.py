@@ -48,6 +48,12 @@ def test_live_frames_equal_a_replay_at_the_same_moment(fresh_store, people):
     assert (drawn["end"] <= pd.Timestamp(now)).all()  # and ends now when drawn
     assert reader(readplan.timeline(None, ())).empty  # nothing asked, nothing read
     assert view.head.in_service == 0 and view.claimed.iloc[-1] > view.verified.iloc[-1]
+    # The overview's own plan leaves the daily totals out and sums them per system type.
+    plan = readplan.moment(None, now, daily=False)
+    assert "daily" not in plan and set(plan) == set(readplan.moment(None, now)) - {"daily"}
+    summed = overview.compose(readplan.load(plan, reader), now)
+    pd.testing.assert_frame_equal(summed.daily, view.daily)
+    assert summed.head == view.head
 
 
 def test_at_scale_the_live_board_leaves_notes_out_and_a_region_gets_them_back():

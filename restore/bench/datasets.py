@@ -233,21 +233,27 @@ def _copy_events(store: Store, rows: list[tuple]) -> None:
 def _set_pointers(store: Store, rows: list[tuple]) -> None:
     """Each system's newest event, when its current state began, and its newest note."""
     last: dict[int, list] = {}
-    for event_id, bs, state, at, _, note, _, _ in rows:
+    for event_id, bs, state, at, _, note, eta, _ in rows:
         p = last.get(bs)
         if p is None:
-            last[bs] = p = [event_id, state, at, None]
+            last[bs] = p = [event_id, state, at, None, at, eta]
         elif state != p[1]:
             p[1], p[2] = state, at
-        p[0] = event_id
+        p[0], p[4], p[5] = event_id, at, eta
         if note:
             p[3] = event_id
-    values = [{"b": bs, "e": p[0], "s": p[2], "n": p[3]} for bs, p in last.items()]
+    values = [
+        {"b": bs, "e": p[0], "s": p[2], "n": p[3], "st": p[1], "at": p[4], "eta": p[5]}
+        for bs, p in last.items()
+    ]
     stmt = (
         update(branch_systems)
         .where(branch_systems.c.id == bindparam("b"))
-        .values(last_event_id=bindparam("e"), since=bindparam("s"), note_event_id=bindparam("n"))
-    )
+        .values(
+            last_event_id=bindparam("e"), since=bindparam("s"), note_event_id=bindparam("n"),
+            last_state=bindparam("st"), last_at=bindparam("at"), last_eta=bindparam("eta"),
+        )
+    )  # fmt: skip
     for lo in range(0, len(values), CHUNK):
         with store.write() as conn:
             conn.execute(stmt, values[lo : lo + CHUNK])

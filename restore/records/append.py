@@ -41,17 +41,22 @@ def append(
 _MOVE = (
     update(branch_systems)
     .where(branch_systems.c.id == bindparam("b_id"))
-    .values(last_event_id=bindparam("b_last"), since=bindparam("b_since"))
-)
+    .values(
+        last_event_id=bindparam("b_last"), since=bindparam("b_since"),
+        last_state=bindparam("b_state"), last_at=bindparam("b_at"), last_eta=bindparam("b_eta"),
+    )
+)  # fmt: skip
 _MOVE_NOTE = _MOVE.values(note_event_id=bindparam("b_note"))
 
 
 def _move_pointers(conn: Connection, rows: list[tuple[Target, dict]], ids: list[int]) -> None:
-    """Point each system at its newest event (and newest note), one statement per kind."""
+    """Point each system at its newest event (with its state, time and expected date) and
+    newest note, one statement per kind."""
     newest: dict[int, dict] = {}
     for (target, row), event_id in zip(rows, ids, strict=True):
         values = newest.setdefault(target.id, {"b_id": target.id})
-        values |= {"b_last": event_id, "b_since": target.since}
+        values |= {"b_last": event_id, "b_since": target.since, "b_state": row["state"],
+                   "b_at": row["effective_at"], "b_eta": row["eta"]}  # fmt: skip
         if row["note"]:
             values["b_note"] = event_id
     for stmt, noted in ((_MOVE, False), (_MOVE_NOTE, True)):

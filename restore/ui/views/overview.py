@@ -80,7 +80,7 @@ def live() -> None:
     now = now_utc()
     moment = as_of or now.replace(second=0, microsecond=0)
     notes = scale.grid_needs_notes(data.read("branches"), filters.regions)
-    plan = readplan.moment(as_of, now, filters, notes=notes)
+    plan = readplan.moment(as_of, now, filters, notes=notes, daily=False)
     live_names = [filters.incident] if filters.incident else open_names()
     previous = publishing.previous(data.store(), moment)
     previous_in = previous["totals"]["in_service"] if previous else None
