@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy import case, func, literal_column, select
@@ -44,6 +44,15 @@ def _text(value) -> str:
     return value if isinstance(value, str) else ""
 
 
+def status_signature(rows) -> list[tuple]:
+    """(branch, system, state, expected date as ISO text) for every branch system, sorted."""
+    return sorted((b, s, _text(st), _day(eta)) for b, s, st, eta in rows)
+
+
+def _day(value) -> str:
+    return value.isoformat() if isinstance(value, date) else _text(value)
+
+
 def series_signature(frame: pd.DataFrame) -> pd.DataFrame:
     """A daily series' state columns, dates as index, integers, from the first day that
     counts any system (a leading day of zeros says nothing the peers leave out)."""
@@ -58,6 +67,9 @@ def signature(name: str, answer) -> object:
     if name in ("board", "board_as_of", "board_day_before"):
         cols = ["branch", "system", "state", "note"]
         return board_signature(answer[cols].itertuples(index=False))
+    if name == "status":
+        cols = ["branch", "system", "state", "eta"]
+        return status_signature(answer[cols].itertuples(index=False))
     if name == "change_24h":
         return int(answer)
     if name == "progress":
@@ -127,6 +139,15 @@ def floor_board(store: Store, m: Moments):
     )
     with store.read() as conn:
         return board_signature(r[:4] for r in conn.execute(q).all())
+
+
+def floor_status(store: Store, m: Moments):
+    """Each system's state, last report and expected date, from its copy of its newest
+    event beside the pointer (migration 0013): one join to names."""
+    bs = branch_systems.c
+    q = _names().add_columns(bs.last_state, bs.last_eta, bs.last_at)
+    with store.read() as conn:
+        return status_signature(r[:4] for r in conn.execute(q).all())
 
 
 def _shown(e) -> list:
@@ -273,6 +294,7 @@ def floor_slippage(store: Store, m: Moments):
 
 FLOORS: dict[str, Callable[[Store, Moments], object]] = {
     "board": floor_board,
+    "status": floor_status,
     "board_as_of": floor_as_of("past"),
     "board_day_before": floor_as_of("day_before"),
     "change_24h": floor_change,
@@ -356,6 +378,9 @@ def naive_slippage(df: pd.DataFrame, m: Moments):
 
 NAIVE: dict[str, Callable[[pd.DataFrame, Moments], object]] = {
     "board": lambda df, m: _newest(df),
+    "status": lambda df, m: status_signature(
+        df.groupby("bs").tail(1)[["branch", "system", "state", "eta"]].itertuples(index=False)
+    ),
     "board_as_of": lambda df, m: _newest(df, m.past),
     "board_day_before": lambda df, m: _newest(df, m.day_before),
     "change_24h": lambda df, m: _in_service(df) - _in_service(df, m.day_before),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-READ_NAMES = ("board", "board_as_of", "board_day_before", "change_24h", "progress",
+READ_NAMES = ("board", "status", "board_as_of", "board_day_before", "change_24h", "progress",
               "progress_by_system", "durations", "segments", "slippage")  # fmt: skip
 
 

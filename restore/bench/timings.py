@@ -38,12 +38,14 @@ def best(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
 
 
 def reads_of(moments: peers.Moments) -> dict[str, Read]:
-    """The live overview's reads (readplan.moment(None, now)), plus the board as of a past
-    moment, by READERS name (the board 24 hours ago as `board_day_before`, which the
-    headline's change in 24 hours, `change_24h`, used to be computed from)."""
+    """The live overview's reads (readplan.moment(None, now); past 60 sites the status in the
+    board's place), plus the board as of a past moment, by READERS name (the board 24 hours
+    ago as `board_day_before`, which the headline's change in 24 hours, `change_24h`, used
+    to be computed from)."""
     plan = readplan.moment(None, moments.now)
     return {
         "board": plan["board"],
+        "status": readplan.moment(None, moments.now, notes=False)["board"],
         "board_as_of": Read("board_as_of", (moments.past, NO_FILTER)),
         "board_day_before": Read("board_as_of", (moments.day_before, NO_FILTER)),
         "change_24h": plan["change_24h"],
