@@ -20,6 +20,11 @@ class Filters:
     systems: tuple[str, ...] = ()
     incident: str | None = None
 
+    @property
+    def narrows(self) -> bool:
+        """Whether these filters leave anything out (none: no join is needed for them)."""
+        return bool(self.regions or self.systems or self.incident)
+
     def apply(self, q: Select, *, touched: bool = True) -> Select:
         """Narrow `q`; touched=False leaves the incident to the caller (counts by event)."""
         if self.regions:

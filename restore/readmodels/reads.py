@@ -117,10 +117,10 @@ def _partial_day(conn, filters: Filters, start: datetime, until: datetime) -> pd
 
 
 def _named(filters: Filters, q: Select) -> Select:
-    """`q` narrowed by `filters`, plus each row's branch and system ids (see _names)."""
-    return filters.apply(
-        scope(q.add_columns(branch_systems.c.branch_id, branch_systems.c.system_id))
-    )
+    """`q` narrowed by `filters`, plus each row's branch and system ids (see _names). With
+    nothing to narrow, no join to branches and systems (234,000 lookups for the episodes)."""
+    q = q.add_columns(branch_systems.c.branch_id, branch_systems.c.system_id)
+    return filters.apply(scope(q)) if filters.narrows else q
 
 
 def _names(conn, df: pd.DataFrame) -> pd.DataFrame:
