@@ -13,10 +13,10 @@ import sys
 import time
 import urllib.request
 from contextlib import contextmanager
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import live_demo_moment
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("RESTORE_CHROMIUM", "/usr/bin/chromium")
@@ -47,7 +47,8 @@ def demo_site(folder: Path):
     url = f"sqlite:///{folder / 'demo.db'}"
     store = Store(url)
     schema.upgrade(store)
-    seed_demo(store, start=date.today() - timedelta(weeks=8))
+    start, now = live_demo_moment()
+    seed_demo(store, start=start, now=now)
     try:
         with running_app(url) as base:
             yield base, store

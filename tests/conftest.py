@@ -6,7 +6,7 @@ import os
 import shutil
 import uuid
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -19,6 +19,20 @@ from restore.store import Store, branch_systems, events, incidents, users
 
 PG_ADMIN_URL = os.environ.get("RESTORE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
+
+
+def live_demo_moment() -> tuple[date, datetime]:
+    """(start, now) for a demo that the live app is run on: the story cut at the last 06:00
+    London and begun eight weeks before that day. The story stands where it stood when these
+    tests were written, whatever the hour of the run: cut at the hour of the run, some of the
+    systems the tests use were waiting for HQ's checks at some hours and not at others."""
+    from restore.timefmt import LONDON
+
+    now = datetime.now(LONDON)
+    cut = now.replace(hour=6, minute=0, second=0, microsecond=0)
+    if cut > now:
+        cut -= timedelta(days=1)
+    return cut.date() - timedelta(weeks=8), cut.astimezone(UTC)
 
 
 def _pg_reachable() -> bool:

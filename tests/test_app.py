@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from conftest import live_demo_moment
 from streamlit.testing.v1 import AppTest
 
 from restore import schema
@@ -29,7 +30,8 @@ def demo_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "template.db"
     store = Store(f"sqlite:///{path}")
     schema.upgrade(store)
-    seed_demo(store, start=date.today() - timedelta(weeks=8))
+    start, now = live_demo_moment()
+    seed_demo(store, start=start, now=now)
     store.dispose()
     return path
 

@@ -4,11 +4,11 @@ import asyncio
 import importlib
 import os
 import shutil
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from browser_kit import CHROMIUM
-from conftest import NOW, snapshot
+from conftest import NOW, live_demo_moment, snapshot
 from sqlalchemy import func, select
 from starlette.requests import Request
 
@@ -298,7 +298,8 @@ def test_a_ticket_url_opened_in_another_browser_signs_nobody_in(tmp_path):
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     store = Store(url)
     schema.upgrade(store)
-    seed_demo(store, start=date.today() - timedelta(weeks=8))
+    start, now = live_demo_moment()
+    seed_demo(store, start=start, now=now)
     with running_app(url) as base, browser() as chromium:
         a = chromium.new_context().new_page()
         tickets = []  # browser A signs in, but its trip to the cookie route is stopped

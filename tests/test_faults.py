@@ -10,11 +10,10 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
 
 import pytest
 from browser_kit import CHROMIUM, ROOT, browser, running_app, wait_ready
-from conftest import snapshot
+from conftest import live_demo_moment, snapshot
 from pg_kit import throwaway_postgres
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
@@ -77,7 +76,8 @@ def assert_no_leaks(text: str, port: int) -> None:
 def test_the_app_says_the_database_is_down_and_recovers_by_itself(cluster):
     init_cli(cluster.url)
     store = Store(cluster.url)
-    seed_demo(store, start=date.today() - timedelta(weeks=8))
+    start, now = live_demo_moment()
+    seed_demo(store, start=start, now=now)
     store.dispose()
 
     with running_app(cluster.url) as base, browser() as chromium:

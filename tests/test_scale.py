@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import streamlit as st
+from conftest import live_demo_moment
 from streamlit.testing.v1 import AppTest
 
 from restore import (
@@ -368,7 +369,8 @@ def big_org(tmp_path_factory):
         branch_csv=csv.encode(),
         system_csv=b"key,name\nwebsite,Public website\nhub,The Hub\nemail,Email\n",
     )
-    seed_demo(store, start=date.today() - timedelta(weeks=8))
+    start, now = live_demo_moment()
+    seed_demo(store, start=start, now=now)
     store.dispose()
     return path
 
