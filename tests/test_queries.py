@@ -250,3 +250,12 @@ def test_the_daily_totals_summed_from_each_system_type_are_the_daily_totals(
     whole = queries.progress(story, filters, until=until)
     summed = queries.progress_total(queries.progress_by_system(story, filters, until=until))
     pd.testing.assert_frame_equal(summed, whole)
+
+
+def test_the_status_lists_systems_in_the_boards_order(story):
+    """The heat map takes its columns in the order systems first appear: the status keeps
+    the board's (PostgreSQL hands rows back as stored, and a check-in moves a stored row)."""
+    first_seen = lambda df: list(dict.fromkeys(df["system"]))  # noqa: E731
+    assert first_seen(queries.status(story)) == first_seen(queries.board(story))
+    one = queries.status(story, Filters(regions=("West Midlands",)))
+    assert first_seen(one) == first_seen(queries.board(story, Filters(regions=("West Midlands",))))

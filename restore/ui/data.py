@@ -81,20 +81,22 @@ def forget() -> None:
     _PARTS_KNOWN.clear()
 
 
-def _seeded(read: Read, parts: list[Read], now: versions.Versions) -> list[Any] | None:
-    """`read`'s parts cut from one read of the whole, when none of them is cached yet."""
+def _cold(read: Read, parts: list[Read], now: versions.Versions) -> bool:
+    """Whether none of `read`'s parts is cached yet (as far as this process knows)."""
     keys = frozenset((p, now.key(p.name, readplan.regions_of(p))) for p in parts)
     known = _PARTS_KNOWN.get((database_url(), read), frozenset())
     if len(_PARTS_KNOWN) > 256:
         _PARTS_KNOWN.clear()
     _PARTS_KNOWN[(database_url(), read)] = keys
-    if keys & known:
-        return None
+    return not keys & known
+
+
+def _whole(read: Read) -> Any:
+    """A split read read whole (uncached: its parts are what the cache keeps)."""
     with _COUNTING:
         COMPUTED[read.name] += 1
         COMPUTED_AT[read] = now_utc()
-    whole = READERS[read.name](store(), *read.args, **dict(read.kwargs))
-    return readplan.split_board(whole, parts)
+    return READERS[read.name](store(), *read.args, **dict(read.kwargs))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -110,7 +112,7 @@ def read(name: str, *args, **kwargs) -> Any:
 def load(plan: dict[str, Read]) -> dict[str, Any]:
     """Every read of a plan, each from the cache when the data has not changed.
 
-    On PostgreSQL the reads run side by side (READ_THREADS): the server works on one while
+    On PostgreSQL the plan's reads run side by side (READ_THREADS): the server works on one while
     Python shapes another's frame. SQLite runs in this process and hands back the GIL at every
     row, so there threads only queued for it (a first draw at L took 3.9 s in four threads,
     3.3 s in one). Each thread carries the page's script context, as Streamlit's
@@ -118,25 +120,21 @@ def load(plan: dict[str, Read]) -> dict[str, Any]:
     ctx, now = get_script_run_ctx(), versions.current(store())
     regions = list(_regions(now.revision))
     parts = {key: readplan.by_region(read, regions) or [read] for key, read in plan.items()}
-    given: dict[Read, Any] = {}
-    for key, reads in parts.items():
-        if len(reads) > 1 and (whole := _seeded(plan[key], reads, now)) is not None:
-            given |= dict(zip(reads, whole, strict=True))
-    jobs = [read for reads in parts.values() for read in reads]
+    cold = {key for key, reads in parts.items() if len(reads) > 1 and _cold(plan[key], reads, now)}
 
-    def one(read: Read) -> Any:
+    def one(key: str) -> Any:
+        """One entry of the plan: a read, or a read split by region (read whole when cold,
+        then kept a part per region, so that a later write re-reads one part)."""
         if ctx is not None:
             add_script_run_ctx(threading.current_thread(), ctx)
-        return _fetch(read, now, given.get(read))
+        reads = parts[key]
+        if len(reads) == 1:
+            return _fetch(reads[0], now)
+        cut = readplan.split_board(_whole(plan[key]), reads) if key in cold else [None] * len(reads)
+        return readplan.merge_board([_fetch(r, now, c) for r, c in zip(reads, cut, strict=True)])
 
     with ThreadPoolExecutor(READ_THREADS.get(store().dialect, 1)) as pool:
-        found = iter(list(pool.map(one, jobs)))
-    return {
-        key: readplan.merge_board([next(found) for _ in reads])
-        if len(reads) > 1
-        else next(found)
-        for key, reads in parts.items()
-    }
+        return dict(zip(parts, pool.map(one, parts), strict=True))
 
 
 def plan_key(plan: dict[str, Read]) -> tuple:

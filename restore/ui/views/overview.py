@@ -253,7 +253,9 @@ def status(page: Drawn) -> None:
     )
     if region is None:
         return
-    sites = data.fetch(readplan.with_notes(page.board, region))  # with each cell's note
+    sites = board
+    if page.board.name == "status":  # no notes in it: read the region's board with them
+        sites = data.fetch(readplan.with_notes(page.board, region))
     part = scale.region_sites(sites, region)
     if part.pages > 1:
         page_no = st.number_input("Page of sites", 1, part.pages, key=f"grid_page_{region}")
