@@ -16,6 +16,7 @@ from restore.directory import actor_for, add_incident
 from restore.records import record_status
 from restore.recovery import (
     checklist,
+    clocks,
     confirm_close,
     incident_statuses,
     items,
@@ -146,10 +147,15 @@ def test_the_chair_sees_the_hq_system_their_email_waits_on(demo):
 
 
 def test_the_overview_counts_down_the_clocks_and_leaves_closed_incidents_out(demo):
+    # A clock started an hour ago: the demo's own running clock is due 10 hours after the
+    # moment its story was cut at (conftest.live_demo_moment), which a run may be past.
+    clocks.add(demo, actor_for(demo, "hq.it"), incident="Branch network attack",
+               title="Insurer: recovery plan", start=datetime.now(UTC) - timedelta(hours=1),
+               due_hours=72)  # fmt: skip
     at = app(demo, "leader")
     shown = texts(at)
     assert "Regulatory and contractual clocks" in shown
-    assert "Board: recovery update to trustees (Branch network attack): due in" in shown
+    assert "Insurer: recovery plan (Branch network attack): due in" in shown
     assert "Missed: Action Fraud crime report" in shown
     assert "HQ malware attack" not in shown.split("Critical path")[0]  # closed: not live
     incident = labelled(at.selectbox, "Incident")
@@ -276,7 +282,10 @@ def test_the_briefing_counts_down_each_clock_and_a_clock_due_soon_is_a_risk(demo
 
     from restore import publishing
 
-    now = datetime.now(UTC)
+    # The briefing as of the demo story's own moment (conftest.live_demo_moment cuts it up to a
+    # day before the run), when its trustees' clock is due in 10 hours: a risk.
+    board = next(c for c in recovery_views.clock_core.listing(demo) if c.title.startswith("Board"))
+    now = board.due_at - timedelta(hours=10)
     inputs = replace(publishing.inputs(demo, now), clocks=recovery_views.briefing_clocks(demo, now))
     from restore.briefing import compose
 
