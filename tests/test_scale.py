@@ -451,6 +451,26 @@ def test_the_overview_of_a_big_organisation_is_a_live_heat_map_with_a_drill_down
     assert data.COMPUTED["board"] == 1  # that region's part only
 
 
+def test_a_filter_that_leaves_few_sites_draws_the_grid_with_its_notes(big_app):
+    """114 sites: the overview plans the board without notes; the closed HQ incident touched
+    only HQ's systems, so with it chosen the grid has a column per site, and shows notes."""
+    from restore.auth import start_session
+    from restore.ui.session import SESSION_KEY
+
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    at.session_state[SESSION_KEY] = start_session(big_app, "hq.it")
+    at.run()
+    next(s for s in at.selectbox if s.label == "Incident").set_value("HQ malware attack").run()
+    assert not at.exception
+    grid = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert grid["layout"]["title"]["text"] == "Status of every branch system"
+    board = queries.board(big_app, Filters(incident="HQ malware attack"))
+    assert board["branch"].nunique() <= scale.GRID_MAX_SITES
+    notes = {user_text(n) for n in board["note"] if n}
+    hover = " ".join(str(h) for row in grid["data"][0]["hovertext"] for h in row)
+    assert notes and all(n in hover for n in notes)
+
+
 def test_the_public_page_of_a_big_organisation_shows_regions_and_one_page_of_branches(big_app):
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run()
     assert not at.exception and at.title[0].value == "Service status"
