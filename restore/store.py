@@ -43,6 +43,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import TypeDecorator
 
+from restore.bindlists import one_of
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'restore.db'}"
 SQLITE_BUSY_MS = 60_000
@@ -365,12 +367,7 @@ class Store:
         """Serialise writers per branch system (SQLite's BEGIN IMMEDIATE already locks all)."""
         if self.dialect == "sqlite" or not ids:
             return
-        conn.execute(
-            select(branch_systems.c.id)
-            .where(branch_systems.c.id.in_(sorted(set(ids))))
-            .order_by(branch_systems.c.id)
-            .with_for_update()
-        ).all()
+        conn.execute(_LOCK, {"ids": sorted(set(ids))}).all()
 
     def data_version(self) -> tuple[int, int]:
         """A cheap key that changes with every write in any process: (revision, writes).
@@ -403,6 +400,14 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_LOCK = (
+    select(branch_systems.c.id)
+    .where(one_of(branch_systems.c.id, "ids", "postgresql"))
+    .order_by(branch_systems.c.id)
+    .with_for_update()
+)
 
 
 def bump_revision(conn: Connection) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.engine import Connection
 
 from restore import readmodels
@@ -21,14 +21,7 @@ def append(
     read models go last: their shared counter rows are what concurrent writers queue on
     (PostgreSQL row locks), so they are locked only for the last statements and the commit.
     """
-    ids = (
-        conn.execute(
-            insert(events).returning(events.c.id, sort_by_parameter_order=True),
-            [row for _, row in rows],
-        )
-        .scalars()
-        .all()
-    )
+    ids = _insert_events(conn, [row for _, row in rows])
     if before is None:
         before = positions(conn, [target.id for target, _ in rows])
     _move_pointers(conn, rows, ids)
@@ -36,6 +29,26 @@ def append(
     # (bumped by readmodels.apply), never on the newest id alone.
     readmodels.apply(conn, [(row, i) for (_, row), i in zip(rows, ids, strict=True)], before)
     return list(ids)
+
+
+_RETURNING = insert(events).returning(events.c.id, sort_by_parameter_order=True)
+_NEXT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM generate_series(1, :n)"
+)
+
+
+def _insert_events(conn: Connection, rows: list[dict]) -> list[int]:
+    """Insert the rows in order; their ids, ascending in that order.
+
+    On PostgreSQL several rows' ids are drawn first and the rows sent as one pipelined
+    executemany of a single prepared INSERT: a many-row INSERT ... RETURNING is a new
+    statement text for every batch size, parsed afresh by psycopg and by the server (a
+    third of a 32-write group commit's time). One row needs no second round trip."""
+    if conn.dialect.name != "postgresql" or len(rows) == 1:
+        return list(conn.execute(_RETURNING, rows).scalars().all())
+    ids = sorted(conn.execute(_NEXT_IDS, {"n": len(rows)}).scalars())
+    conn.execute(insert(events), [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
+    return ids
 
 
 _MOVE = (

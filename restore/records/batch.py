@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
 from restore import notify
 from restore.access import Action, Actor, require
+from restore.bindlists import one_of, per_dialect
 from restore.bounds import backdate_floor
 from restore.combine import Combiner
 from restore.domain import RestoreError
@@ -129,10 +130,10 @@ def _write_together(store: Store, jobs: Sequence[_Job], now: datetime | None) ->
         now = now or now_utc()
         floor = backdate_floor(conn, now)
         before = load_last_many(conn, [t for _, targets in found for t in targets])
-        batch, owners = [], []
+        batch, owners, opened = [], [], {}
         for i, targets in found:
             try:
-                rows = _prepare_job(conn, jobs[i], targets, now, floor)
+                rows = _prepare_job(conn, jobs[i], targets, now, floor, opened)
             except RestoreError as e:
                 outcomes[i] = e
                 continue
@@ -183,16 +184,21 @@ def _find_jobs(
 
 def _linked(conn: Connection, known: dict) -> set[int]:
     """The batch's branch systems that depend on others or that others depend on."""
-    from restore.recovery.tables import dependencies  # restore.recovery imports records
-
     ids = sorted({t.id for t in known.values()})
     if not ids:
         return set()
-    d = dependencies.c
-    rows = conn.execute(
-        select(d.branch_system_id, d.on_id).where(d.branch_system_id.in_(ids) | d.on_id.in_(ids))
-    ).all()
+    rows = conn.execute(_depends(conn.dialect.name), {"ids": ids}).all()
     return {i for row in rows for i in row} & set(ids)
+
+
+@per_dialect
+def _depends(dialect: str) -> Select:
+    from restore.recovery.tables import dependencies  # restore.recovery imports records
+
+    d = dependencies.c
+    return select(d.branch_system_id, d.on_id).where(
+        one_of(d.branch_system_id, "ids", dialect) | one_of(d.on_id, "ids", dialect)
+    )
 
 
 def _not_yet_recorded(
@@ -211,11 +217,13 @@ def _not_yet_recorded(
     return out
 
 
-def _prepare_job(conn: Connection, job: _Job, targets: list[Target], now, floor) -> list:
+def _prepare_job(
+    conn: Connection, job: _Job, targets: list[Target], now, floor, opened: dict
+) -> list:
     """Every request of one job checked and advanced: (target, row) pairs to append."""
     rows = []
     for request, target in zip(job.requests, targets, strict=True):
-        row = _prepare(conn, job.actor, request, target, now, floor)
+        row = _prepare(conn, job.actor, request, target, now, floor, opened)
         advance(target, row)
         rows.append((target, row))
     if job.submission:
@@ -223,7 +231,9 @@ def _prepare_job(conn: Connection, job: _Job, targets: list[Target], now, floor)
     return rows
 
 
-def _prepare(conn: Connection, actor: Actor, request: Request, target: Target, now, floor) -> dict:
+def _prepare(
+    conn: Connection, actor: Actor, request: Request, target: Target, now, floor, opened: dict
+) -> dict:
     """Check one request against the system's newest event; return the row to append."""
     change = request.change if request.change.at else replace(request.change, at=now)
     if request.seen_event_id not in (None, target.last.id) and not change.imported:
@@ -237,7 +247,7 @@ def _prepare(conn: Connection, actor: Actor, request: Request, target: Target, n
             f"not {request.expect}: nothing was recorded"
         )
     row = validate(actor, target, change, now, floor=floor, conn=conn)
-    row["incident_id"] = incident_id(conn, target, change)
+    row["incident_id"] = incident_id(conn, target, change, opened)
     return row
 
 

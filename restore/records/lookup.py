@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, String, bindparam, func, select
 from sqlalchemy.engine import Connection
 
+from restore.bindlists import one_of, per_dialect
 from restore.domain import Band, band_of
 from restore.readmodels.tables import NO_INCIDENT
 from restore.readmodels.walk import Position
@@ -59,28 +60,30 @@ def load_last(conn: Connection, target: Target) -> Target:
     return target
 
 
-# Statements of every write, built once: building one costs more than running it.
-_LAST = (
-    select(
-        branch_systems.c.id.label("target_id"),
-        events.c.id,
-        events.c.state,
-        events.c.effective_at,
-        events.c.eta,
-        events.c.actor,
-        events.c.note,
-        events.c.recorded_at,
-        events.c.incident_id,
-        branch_systems.c.since,
-        branch_systems.c.system_id,
-        branch_systems.c.note_event_id,
-        branches.c.region,
+# Statements of every write, built once per dialect: building one costs more than running it.
+@per_dialect
+def _last(dialect: str) -> Select:
+    return (
+        select(
+            branch_systems.c.id.label("target_id"),
+            events.c.id,
+            events.c.state,
+            events.c.effective_at,
+            events.c.eta,
+            events.c.actor,
+            events.c.note,
+            events.c.recorded_at,
+            events.c.incident_id,
+            branch_systems.c.since,
+            branch_systems.c.system_id,
+            branch_systems.c.note_event_id,
+            branches.c.region,
+        )
+        .select_from(branch_systems)
+        .join(branches, branches.c.id == branch_systems.c.branch_id)
+        .outerjoin(events, events.c.id == branch_systems.c.last_event_id)
+        .where(one_of(branch_systems.c.id, "ids", dialect))
     )
-    .select_from(branch_systems)
-    .join(branches, branches.c.id == branch_systems.c.branch_id)
-    .outerjoin(events, events.c.id == branch_systems.c.last_event_id)
-    .where(branch_systems.c.id.in_(bindparam("ids", expanding=True)))
-)
 
 
 def load_last_many(conn: Connection, targets: list[Target]) -> dict[int, Position]:
@@ -90,7 +93,7 @@ def load_last_many(conn: Connection, targets: list[Target]) -> dict[int, Positio
     for t in targets:
         by_id.setdefault(t.id, []).append(t)
     out: dict[int, Position] = {}
-    for row in conn.execute(_LAST, {"ids": list(by_id)}):
+    for row in conn.execute(_last(conn.dialect.name), {"ids": list(by_id)}):
         last = Last(
             row.id, row.state, row.effective_at, row.eta, row.actor, row.note,
             row.recorded_at, row.incident_id,
@@ -116,12 +119,16 @@ def open_incidents(conn: Connection, at: datetime) -> list[tuple[int, str]]:
     return [tuple(r) for r in conn.execute(q.order_by(incidents.c.started_at, incidents.c.id))]
 
 
-def incident_id(conn: Connection, target: Target, change: Change) -> int | None:
+def incident_id(
+    conn: Connection, target: Target, change: Change, opened: dict | None = None
+) -> int | None:
     """The incident an event belongs to: the one named, else the system's current episode's.
 
     A system in service that stays in service belongs to no new incident (it keeps its
     last one). A new outage needs a choice when more than one incident is open; with one
     open it belongs to that one. Raises NotFound or ValidationError, writing nothing.
+    `opened` keeps the open incidents by moment across one transaction's writes (a group
+    commit's new outages all happen at its moment: one query, not one per write).
     """
     if change.incident:
         found = conn.execute(
@@ -135,7 +142,10 @@ def incident_id(conn: Connection, target: Target, change: Change) -> int | None:
         return last.incident_id  # still in the episode that incident started
     if band_of(change.state) is Band.IN:
         return last.incident_id
-    candidates = open_incidents(conn, change.at)
+    opened = {} if opened is None else opened
+    if change.at not in opened:
+        opened[change.at] = open_incidents(conn, change.at)
+    candidates = opened[change.at]
     if len(candidates) > 1:
         names = "; ".join(name for _, name in candidates)
         raise ValidationError(
@@ -172,13 +182,8 @@ def find_many(conn: Connection, requests: Sequence[Request]) -> dict[tuple[str, 
     names = {_names(r) for r in requests}
     if not names:
         return {}
-    b_keys, s_keys = sorted({b for b, _ in names}), sorted({s for _, s in names})
-    rows = conn.execute(
-        _FIND.where(
-            func.lower(branches.c.name).in_(b_keys) | func.lower(branches.c.slug).in_(b_keys),
-            func.lower(systems.c.key).in_(s_keys),
-        ).order_by(branch_systems.c.id)
-    )
+    keys = {"b_keys": sorted({b for b, _ in names}), "s_keys": sorted({s for _, s in names})}
+    rows = conn.execute(_find_many(conn.dialect.name), keys)
     out: dict[tuple[str, str], Target] = {}
     for row in rows:
         for b in {row.name.lower(), row.slug.lower()}:
@@ -196,6 +201,17 @@ _FIND = (
     .join(branches, branches.c.id == branch_systems.c.branch_id)
     .join(systems, systems.c.id == branch_systems.c.system_id)
 )  # fmt: skip
+
+
+@per_dialect
+def _find_many(dialect: str) -> Select:
+    return _FIND.where(
+        one_of(func.lower(branches.c.name), "b_keys", dialect, String())
+        | one_of(func.lower(branches.c.slug), "b_keys", dialect, String()),
+        one_of(func.lower(systems.c.key), "s_keys", dialect, String()),
+    ).order_by(branch_systems.c.id)
+
+
 _FIND_ONE = (
     _FIND.where((func.lower(branches.c.name) == _BRANCH) | (func.lower(branches.c.slug) == _BRANCH))
     .where(func.lower(systems.c.key) == _SYSTEM)
