@@ -59,6 +59,8 @@ def test_s_benchmark_measures_everything_and_reads_agree_with_their_peers(db, tm
         assert level["failed"] == 0, level["errors"]
         assert level["lost"] == 0 and level["events_added"] == level["ok"] == level["attempted"]
         assert level["p99_ms"] >= level["p50_ms"] > 0
+        own = level["engine_per_writer"]  # the level again, an engine per writer
+        assert own["lost"] == 0 and own["ok"] == level["attempted"], own
     imported = run["import"]
     assert imported["rows"] == imported["stored"] == 2000 and imported["rows_per_s"] > 0
     assert {"target", "size", "db", "value", "limit", "met"} <= set(results["targets"][0])
