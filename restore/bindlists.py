@@ -3,8 +3,9 @@
 An expanding IN renders one placeholder per item, so each list length is a new statement:
 psycopg parses it afresh (it caches only statements of at most 50 parameters) and the
 server plans it afresh. On PostgreSQL the list goes as one array (`= ANY`), so the text
-never changes: converted once, prepared by the server after a few runs. SQLite keeps the
-expanding IN (it has no arrays; its statements are cheap to compile in process).
+never changes: converted once, prepared by the server after a few runs (once per array type
+psycopg sends: small ids go as int2[], larger as int4[]). SQLite keeps the expanding IN (it
+has no arrays; its statements are cheap to compile in process).
 """
 
 from __future__ import annotations

@@ -68,7 +68,8 @@ MAX_PROBLEMS = 200
 MAX_UNKNOWN_NAMES = 10_000
 # The longest line read (the csv module already limits a field to 131,072 characters).
 MAX_LINE = 1 << 20
-# Systems locked per statement (PostgreSQL takes at most 65,535 parameters in one).
+# Systems locked and read per statement: SQLite takes at most 32,766 parameters in one
+# (PostgreSQL gets the list as one array, restore.bindlists).
 LOCK_BATCH = 10_000
 ENCODING = "utf-8-sig"  # UTF-8, with or without the byte order mark Excel writes
 
@@ -389,7 +390,7 @@ class _Targets:
         """Lock every system found, in ascending order, and read its newest event afresh."""
         self.branch_ids = self.by_branch = None
         ids = sorted(self.by_id)
-        for at in range(0, len(ids), LOCK_BATCH):  # PostgreSQL's limit on parameters
+        for at in range(0, len(ids), LOCK_BATCH):  # a bounded list per statement
             store.lock_branch_systems(conn, ids[at : at + LOCK_BATCH])
         for at in range(0, len(ids), LOCK_BATCH):  # one query per batch, not one per system
             load_last_many(conn, [self.by_id[i] for i in ids[at : at + LOCK_BATCH]])

@@ -237,10 +237,11 @@ def _statements_of(store, requests) -> list[tuple[str, int]]:
 def test_a_group_commit_sends_the_same_statements_whatever_its_size_on_postgresql(
     pg_url, templates
 ):
-    """Every statement's text stays the same for 2 writes or 12 (lists go as one array, ids
-    are drawn before an executemany), and none binds more than the 50 parameters psycopg
-    keeps parsed: a text per batch size was parsed afresh by psycopg and planned afresh by
-    the server on every group commit, a third of its time."""
+    """Every statement's text stays the same for 2 writes to one system or 12 to three
+    (lists of branches and of systems go as one array, ids are drawn before an executemany),
+    and none binds more than the 50 parameters psycopg keeps parsed: a text per batch size
+    was parsed afresh by psycopg and planned afresh by the server on every group commit, a
+    third of its time."""
     _copy_template(pg_url, templates)
     store = Store(pg_url)
     try:
@@ -249,7 +250,10 @@ def test_a_group_commit_sends_the_same_statements_whatever_its_size_on_postgresq
             slugs = conn.execute(select(branches.c.slug).order_by(branches.c.id)).scalars().all()
         out = Change("outage", None, "down")
         two = _statements_of(store, [Request(s, "email", out, None) for s in slugs[:2]])
-        twelve = _statements_of(store, [Request(s, "email", out, None) for s in slugs[2:14]])
+        twelve = _statements_of(store, [
+            Request(s, ("email", "website", "hub")[i % 3], out, None)
+            for i, s in enumerate(slugs[2:14])
+        ])  # fmt: skip
         with store.read() as conn:
             written = conn.execute(select(func.count()).select_from(events)).scalar_one()
     finally:

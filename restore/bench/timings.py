@@ -197,17 +197,22 @@ _OWN_KEYS = ("ok", "lost", "p50_ms", "p99_ms")
 
 def _warm(stores: list[Store], n: int, tag: str) -> None:
     """One untimed write per writer, made together (so a group commit is warmed too)."""
-    ready = threading.Barrier(n)
+    ready, failed = threading.Barrier(n), []
 
     def warm(w: int) -> None:
         ready.wait()
-        _check_in(stores[w], datasets.slug(w), datasets.key(0), f"bench warm-up {tag}{n}/{w}")
+        try:
+            _check_in(stores[w], datasets.slug(w), datasets.key(0), f"bench warm-up {tag}{n}/{w}")
+        except Exception as e:  # raised below: a level must not start cold
+            failed.append(e)
 
     threads = [threading.Thread(target=warm, args=(w,)) for w in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    if failed:
+        raise failed[0]
 
 
 def _level(
@@ -274,9 +279,9 @@ def _level(
 def _write_figures(n: int, later: list[float], per_s: float) -> dict:
     """Two figures that explain the p99 rather than replace it (the targets hold p99_ms):
 
-    p99 with each writer's first write left out: a writer's first write runs on a new engine
-    and connection (statements compiled, catalogs read), all 32 at the same moment, so at 32
-    writers x 8 writes they are the slowest eighth. And writers / throughput: by Little's
+    p99 with each writer's first write left out: all 32 writers' first timed writes start at
+    the same moment, so at 32 writers x 8 writes they are the slowest eighth (until 27 Nov
+    each also ran on a new engine and connection). And writers / throughput: by Little's
     law the mean latency of any n closed-loop writers at that rate, whatever is tuned."""
     return {
         "p99_after_first_ms": round(_quantile(later, 0.99) * 1000, 2) if later else None,
