@@ -2,6 +2,7 @@
 batch, each caller gets its own outcome, and a failure reaches only the callers it concerns.
 Real threads; the order of batches is asserted, never a time."""
 
+import signal
 import threading
 import time
 
@@ -103,3 +104,69 @@ def test_a_run_that_answers_the_wrong_number_of_jobs_is_an_error_not_a_mix_up():
     combiner = Combiner(lambda jobs: [])
     with pytest.raises(RuntimeError, match="0 outcomes for 1 jobs"):
         combiner.submit(1)
+
+
+class Interrupted(Exception):
+    """What a signal raises in a caller waiting for its batch (as Ctrl-C would)."""
+
+
+def interrupt_after(seconds: float, before=lambda: None):
+    """Raise Interrupted in the main thread after `seconds`, once `before()` has run there."""
+
+    def handler(signum, frame):
+        before()
+        raise Interrupted
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    return lambda: (signal.setitimer(signal.ITIMER_REAL, 0), signal.signal(signal.SIGALRM, old))
+
+
+def test_a_caller_interrupted_while_it_waits_leaves_the_queue_and_its_job_never_runs():
+    gate, answers = Gate(), {}
+    combiner = Combiner(gate)
+    gate.go.clear()
+    lead = callers(combiner, [1], answers)[0]
+    lead.start()
+    until(gate.entered.is_set, "the first batch runs")
+    other = callers(combiner, [2], answers)[0]
+    other.start()
+    until(lambda: combiner.queued == 1, "a second caller waits")
+    restore = interrupt_after(0.2)
+    try:
+        with pytest.raises(Interrupted):
+            combiner.submit(3)  # this thread queues behind 2, then is interrupted
+    finally:
+        restore()
+    assert combiner.queued == 1  # 3 left the queue; 2 still waits
+    gate.go.set()
+    for t in (lead, other):
+        t.join(30)
+    assert gate.batches == [[1], [2]] and answers == {1: 10, 2: 20}
+    assert combiner.submit(4) == 40
+
+
+def test_a_caller_interrupted_just_as_the_lead_reaches_it_hands_the_lead_on():
+    """The lead passed to a caller that is then interrupted: nobody may wait for it."""
+    gate, answers = Gate(), {}
+    combiner = Combiner(gate)
+    gate.go.clear()
+    lead = callers(combiner, [1], answers)[0]
+    lead.start()
+    until(gate.entered.is_set, "the first batch runs")
+
+    def lead_reaches_us():  # runs in this thread, inside its wait for the batch
+        gate.go.set()
+        lead.join(30)  # the first batch is done and has handed its lead to our job
+
+    restore = interrupt_after(0.2, lead_reaches_us)
+    try:
+        with pytest.raises(Interrupted):
+            combiner.submit(3)
+    finally:
+        restore()
+    assert answers == {1: 10} and gate.batches == [[1]]  # 3 never ran
+    later = callers(combiner, [4], answers)[0]
+    later.start()
+    later.join(30)
+    assert answers == {1: 10, 4: 40}, "the next caller waited for a lead nobody held"
