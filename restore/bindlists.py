@@ -10,12 +10,8 @@ has no arrays; its statements are cheap to compile in process).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
-
 from sqlalchemy import ARRAY, any_, bindparam
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeEngine
 
 
@@ -27,8 +23,3 @@ def one_of(
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(item or column.type)))
     return column.in_(bindparam(name, expanding=True))
-
-
-def per_dialect(build: Callable[[str], Executable]) -> Callable[[str], Executable]:
-    """`build(dialect)`, built once per dialect name (building costs more than running)."""
-    return cache(build)

@@ -122,13 +122,19 @@ def interrupt_after(seconds: float, before=lambda: None):
     return lambda: (signal.setitimer(signal.ITIMER_REAL, 0), signal.signal(signal.SIGALRM, old))
 
 
-def test_a_caller_interrupted_while_it_waits_leaves_the_queue_and_its_job_never_runs():
+def held_first():
+    """A combiner whose first batch (job 1) runs and is held back by its gate."""
     gate, answers = Gate(), {}
     combiner = Combiner(gate)
     gate.go.clear()
     lead = callers(combiner, [1], answers)[0]
     lead.start()
     until(gate.entered.is_set, "the first batch runs")
+    return gate, combiner, answers, lead
+
+
+def test_a_caller_interrupted_while_it_waits_leaves_the_queue_and_its_job_never_runs():
+    gate, combiner, answers, lead = held_first()
     other = callers(combiner, [2], answers)[0]
     other.start()
     until(lambda: combiner.queued == 1, "a second caller waits")
@@ -148,12 +154,7 @@ def test_a_caller_interrupted_while_it_waits_leaves_the_queue_and_its_job_never_
 
 def test_a_caller_interrupted_just_as_the_lead_reaches_it_hands_the_lead_on():
     """The lead passed to a caller that is then interrupted: nobody may wait for it."""
-    gate, answers = Gate(), {}
-    combiner = Combiner(gate)
-    gate.go.clear()
-    lead = callers(combiner, [1], answers)[0]
-    lead.start()
-    until(gate.entered.is_set, "the first batch runs")
+    gate, combiner, answers, lead = held_first()
 
     def lead_reaches_us():  # runs in this thread, inside its wait for the batch
         gate.go.set()

@@ -7,13 +7,14 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
 from restore import notify
 from restore.access import Action, Actor, require
-from restore.bindlists import one_of, per_dialect
+from restore.bindlists import one_of
 from restore.bounds import backdate_floor
 from restore.combine import Combiner
 from restore.domain import RestoreError
@@ -191,7 +192,7 @@ def _linked(conn: Connection, known: dict) -> set[int]:
     return {i for row in rows for i in row} & set(ids)
 
 
-@per_dialect
+@cache  # built once per dialect: building costs more than running
 def _depends(dialect: str) -> Select:
     from restore.recovery.tables import dependencies  # restore.recovery imports records
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import Select, String, bindparam, func, select, union_all
 from sqlalchemy.engine import Connection
 
-from restore.bindlists import one_of, per_dialect
+from restore.bindlists import one_of
 from restore.domain import Band, band_of
 from restore.readmodels.tables import NO_INCIDENT
 from restore.readmodels.walk import Position
@@ -61,7 +62,7 @@ def load_last(conn: Connection, target: Target) -> Target:
 
 
 # Statements of every write, built once per dialect: building one costs more than running it.
-@per_dialect
+@cache  # built once per dialect: building costs more than running
 def _last(dialect: str) -> Select:
     return (
         select(
@@ -203,7 +204,7 @@ _FIND = (
 )  # fmt: skip
 
 
-@per_dialect
+@cache  # built once per dialect: building costs more than running
 def _find_many(dialect: str) -> Select:
     """The branches named (by name or by slug: a union, not an OR, so PostgreSQL looks up
     their branch systems by index instead of hash-joining every branch system)."""
